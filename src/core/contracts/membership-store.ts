@@ -1,0 +1,89 @@
+/**
+ * What millrace's own allocation needs from a backend: the members of each
+ * consumer and who owns which partition. The leader's allocator decides;
+ * members heartbeat, read their assignment and hand partitions back. Kafka
+ * needs none of this (its group coordinator allocates).
+ */
+import type { MemberInfo, MembershipView } from './membership.js';
+import type { Leadership } from './elector.js';
+
+export interface MemberRecord extends MemberInfo {
+  readonly consumer: string;
+  /** The partition count the member runs with; it only works partitions of that count. */
+  readonly partitions: number;
+  readonly joinedAt: Date;
+  readonly heartbeatAt: Date;
+  readonly expiresAt: Date;
+}
+
+export interface PartitionOwner {
+  readonly partition: number;
+  /** null: free. */
+  readonly member: string | null;
+  /** The consumer generation when the owner got it. */
+  readonly generation: number;
+  /** The owner was asked to release it. */
+  readonly revoking: boolean;
+}
+
+/** A member's view: what to work, and what to let go. */
+export interface MemberAssignment {
+  readonly generation: number;
+  readonly owned: readonly number[];
+  readonly revoking: readonly number[];
+}
+
+/** What the allocator sees of one consumer, inside its rebalancing transaction. */
+export interface AllocationState {
+  readonly consumer: string;
+  readonly partitions: number;
+  readonly generation: number;
+  /** Live members that run with the consumer's partition count, oldest first. */
+  readonly members: readonly MemberRecord[];
+  /** One entry per partition, dead members' partitions already freed. */
+  readonly owners: readonly PartitionOwner[];
+}
+
+/** What the allocator decides: partitions to give (free ones only) and to revoke. */
+export interface AllocationChanges {
+  readonly grant: readonly { readonly partition: number; readonly member: string }[];
+  readonly revoke: readonly number[];
+  /** Partitions being revoked that should stay with their owner after all. */
+  readonly keep: readonly number[];
+}
+
+export interface RebalanceResult {
+  readonly generation: number;
+  /** Members found dead and removed. */
+  readonly expired: readonly string[];
+  readonly changed: boolean;
+}
+
+export interface MembershipStore {
+  /** Adds (or re-adds) a member, alive until `now + ttlMs`. */
+  join(consumer: string, member: MemberInfo, partitions: number, ttlMs: number): Promise<void>;
+  /** Keeps a member alive; the consumer's generation, or undefined if the member is gone (expired). */
+  heartbeat(consumer: string, member: string, ttlMs: number): Promise<number | undefined>;
+  assignment(consumer: string, member: string): Promise<MemberAssignment>;
+  release(consumer: string, member: string, partitions: readonly number[]): Promise<void>;
+  /** Releases everything and removes the member. */
+  leave(consumer: string, member: string): Promise<void>;
+  /** Hears that a consumer's membership or allocation changed (a join, a release, a new assignment). */
+  onChange(listener: (consumer: string) => void): Promise<() => Promise<void>>;
+
+  /** The allocation as it stands, for inspection. */
+  describe?(consumer: string): Promise<MembershipView>;
+
+  /** Consumers that have members or owned partitions: the allocator's work list. */
+  activeConsumers(): Promise<string[]>;
+  /**
+   * In one transaction, refused unless `leadership` is still current: removes
+   * dead members, frees their partitions, lets `plan` decide, applies it,
+   * bumps the generation if anything moved, and tells the members.
+   */
+  rebalance(
+    consumer: string,
+    leadership: Leadership,
+    plan: (state: AllocationState) => AllocationChanges,
+  ): Promise<RebalanceResult>;
+}

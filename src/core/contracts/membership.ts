@@ -1,0 +1,82 @@
+/**
+ * Membership: how the members of one consumer learn which partitions they
+ * own. With millrace's allocator (PostgreSQL, PGlite, Redis) a leader-elected
+ * allocator assigns partitions; with Kafka the group coordinator does. Either
+ * way a member sees the same thing: a generation and its partitions.
+ */
+export interface MemberInfo {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+}
+
+export interface Assignment {
+  /** The consumer's generation when the member learned this; its commits carry it (fencing). */
+  readonly generation: number;
+  /** The partitions to work now. One missing from the last assignment is to be stopped and released. */
+  readonly partitions: readonly number[];
+}
+
+export interface JoinRequest {
+  readonly consumer: string;
+  readonly partitions: number;
+  readonly member: MemberInfo;
+  /** A member silent this long is dead: its partitions move on. */
+  readonly sessionTimeoutMs: number;
+  /** How often the member says it is alive. */
+  readonly heartbeatIntervalMs: number;
+}
+
+export interface MemberSession {
+  readonly member: MemberInfo;
+  current(): Assignment;
+  /** Called on every new assignment; returns a function that stops listening. */
+  onAssignment(listener: (assignment: Assignment) => void): () => void;
+  /**
+   * Whether the member may start work: false once its last acknowledged
+   * heartbeat is older than the session timeout allows, so a process that was
+   * frozen does not act on partitions that have moved on while it slept.
+   */
+  isLive(): boolean;
+  /** Hands back partitions this member stopped working (drained and committed), so they move on at once. */
+  release(partitions: readonly number[]): Promise<void>;
+  /** Leaves at once (after the caller drained and committed), so the partitions move on without waiting for a timeout. */
+  leave(): Promise<void>;
+}
+
+/** One running member, as inspection shows it. */
+export interface MemberView extends MemberInfo {
+  readonly owned: readonly number[];
+  readonly revoking: readonly number[];
+  readonly joinedAt: Date;
+  readonly heartbeatAt: Date;
+  readonly expiresAt: Date;
+}
+
+export interface LeaderView {
+  readonly holder: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly term: number;
+  readonly since: Date;
+  readonly expiresAt: Date;
+}
+
+/** A consumer's allocation as it stands: for inspection (CLI, dashboard), never for decisions. */
+export interface MembershipView {
+  readonly generation: number;
+  /** Who runs the allocator; undefined if nobody does right now. */
+  readonly leader: LeaderView | undefined;
+  readonly members: readonly MemberView[];
+  /** Each partition's owner (null: free) and whether it is being handed over. */
+  readonly owners: readonly {
+    readonly partition: number;
+    readonly member: string | null;
+    readonly revoking: boolean;
+  }[];
+}
+
+export interface Membership {
+  join(request: JoinRequest): Promise<MemberSession>;
+  describe(consumer: string): Promise<MembershipView>;
+}

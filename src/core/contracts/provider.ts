@@ -1,0 +1,47 @@
+/**
+ * The work provider contract: everything the consumer runtime needs from a
+ * backend, named by domain operation. Handlers never see it.
+ */
+import type { SequenceKind } from '../sequence.js';
+import type { LogStore } from './log.js';
+import type { Membership } from './membership.js';
+import type { PositionStore } from './positions.js';
+import type { ConsumerRegistry } from './registry.js';
+import type { WakeupSource } from './wakeups.js';
+
+/** What a provider can do; asked for up front, never discovered by a failing call. */
+export interface ProviderCapabilities {
+  /** Streams have versions and `expectedVersion` is enforced. */
+  readonly optimisticConcurrency: boolean;
+  /** Publish inside the caller's own database transaction (outbox). */
+  readonly transactionalPublish: boolean;
+  /** One total order over the whole log; otherwise order holds per partition. */
+  readonly globalOrder: boolean;
+  /** Publishes wake idle consumers at once; without it they poll. */
+  readonly wakeups: boolean;
+  /** The sequences a consumer may read. */
+  readonly sequences: readonly SequenceKind[];
+  /** Who assigns partitions to members: millrace's allocator or the backend's own groups. */
+  readonly allocation: 'millrace' | 'provider';
+  /** The largest partition count a consumer may ask for. */
+  readonly maxPartitions: number;
+}
+
+export interface Provider {
+  /** `postgres`, `pglite`, `memory`, ... */
+  readonly kind: string;
+  readonly capabilities: ProviderCapabilities;
+  readonly log: LogStore;
+  readonly positions: PositionStore;
+  readonly registry: ConsumerRegistry;
+  /** Present when `capabilities.wakeups`. */
+  readonly wakeups: WakeupSource | undefined;
+  readonly membership: Membership;
+  close(): Promise<void>;
+}
+
+/** A provider not yet connected: `postgres({...})`, `pglite({...})`, `memory()`. */
+export interface ProviderFactory {
+  readonly kind: string;
+  open(): Promise<Provider>;
+}

@@ -1,0 +1,35 @@
+import type { Position } from '../position.js';
+import type { EventSequence } from '../sequence.js';
+
+/** Where a consumer that has no stored position starts. */
+export type StartFrom =
+  | { readonly kind: 'beginning' }
+  | { readonly kind: 'end' }
+  | { readonly kind: 'position'; readonly position: Position }
+  | { readonly kind: 'time'; readonly time: Date };
+
+/** What the consumer registry stores for one consumer (`001_...`'s registry row). */
+export interface ConsumerDefinition {
+  readonly name: string;
+  readonly sequence: EventSequence;
+  readonly subjects: readonly string[];
+  readonly partitions: number;
+  readonly maxAttempts: number;
+}
+
+export interface ConsumerRecord extends ConsumerDefinition {
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface ConsumerRegistry {
+  /**
+   * Creates the consumer, or updates its subjects, partitions and attempt
+   * limit. A consumer seen for the first time gets every partition's position
+   * set to `start`, resolved once, here, so a restart never moves it.
+   * Registering an existing name over another sequence is a conflict.
+   */
+  register(definition: ConsumerDefinition, start: Position): Promise<ConsumerRecord>;
+  get(name: string): Promise<ConsumerRecord | undefined>;
+  list(): Promise<ConsumerRecord[]>;
+}

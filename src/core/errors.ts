@@ -1,0 +1,96 @@
+/**
+ * One error root for everything millrace throws on purpose. Callers and retry
+ * machinery branch on `code` and `retriable`, never on message text.
+ */
+export type ErrorCode =
+  'validation' | 'conflict' | 'connection' | 'not_found' | 'fenced' | 'unsupported' | 'closed';
+
+export interface ErrorOptions {
+  /** A finer-grained, stable reason inside the code, e.g. `payload_too_large`. */
+  reason?: string;
+  /** Structured facts for logs and HTTP bodies; never required to act. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class MillraceError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly reason: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, retriable: boolean, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = retriable;
+    this.reason = options.reason;
+    this.details = options.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      reason: this.reason,
+      message: this.message,
+      retriable: this.retriable,
+      details: this.details,
+    };
+  }
+}
+
+/** Bad input: a name, subject, payload or option that can never succeed as given. */
+export class ValidationError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('validation', message, false, options);
+  }
+}
+
+/**
+ * Optimistic concurrency lost: an `expectedVersion` did not hold, an id is
+ * already taken, or a concurrent append won the race. Retriable when running
+ * the same operation again (in a new transaction) can succeed.
+ */
+export class ConflictError extends MillraceError {
+  constructor(message: string, retriable: boolean, options?: ErrorOptions) {
+    super('conflict', message, retriable, options);
+  }
+}
+
+/** The backend could not be reached or dropped the connection. */
+export class ConnectionError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('connection', message, true, options);
+  }
+}
+
+export class NotFoundError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('not_found', message, false, options);
+  }
+}
+
+/** A member acted on a partition it no longer owns (a stale generation). */
+export class FencedError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('fenced', message, false, options);
+  }
+}
+
+/** The provider cannot do this; see its `capabilities`. */
+export class UnsupportedError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('unsupported', message, false, options);
+  }
+}
+
+/** The instance was closed before or during the call. */
+export class ClosedError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('closed', message, false, options);
+  }
+}
+
+export function isMillraceError(error: unknown): error is MillraceError {
+  return error instanceof MillraceError;
+}

@@ -1,0 +1,157 @@
+/**
+ * The event: what publishers write and handlers receive.
+ *
+ * Terminology
+ * - stream: one entity's ordered events, `order-123`.
+ * - category: the stream's prefix before the first `-`, `order`.
+ * - subject: dot-separated type, `order.cancelled`.
+ * - version: 0-based place of the event within its stream.
+ * - position: place within the log (see position.ts).
+ */
+import { v7 as uuidv7, validate as isUuid } from 'uuid';
+import { ValidationError } from './errors.js';
+import { assertJson, isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { categoryOf, validateStream } from './names.js';
+import type { Position } from './position.js';
+import { validateSubject } from './subjects.js';
+
+export interface Event<Data = JsonValue> {
+  /** Time-ordered unique id (UUIDv7 unless the publisher chose one). */
+  readonly id: string;
+  readonly stream: string;
+  readonly category: string;
+  readonly subject: string;
+  readonly data: Data;
+  /** Correlation, causation, trace context: anything the publisher attached. */
+  readonly metadata: JsonObject;
+  readonly position: Position;
+  readonly version: number;
+  readonly time: Date;
+}
+
+export interface EventInput<Data = JsonValue> {
+  stream: string;
+  subject: string;
+  data: Data;
+  metadata?: JsonObject;
+  /** A UUID chosen by the publisher; publishing the same id twice is a conflict. */
+  id?: string;
+  /**
+   * Optimistic concurrency: the version the stream must be at before this
+   * event (-1: the stream must have no events). Omit to append whatever the
+   * stream holds.
+   */
+  expectedVersion?: number;
+}
+
+/** Validated, serialized once, ready for any provider to store. */
+export interface PreparedEvent {
+  readonly id: string;
+  readonly stream: string;
+  readonly category: string;
+  readonly subject: string;
+  readonly data: JsonValue;
+  readonly dataJson: string;
+  readonly metadata: JsonObject;
+  /** `null` when the metadata is empty, so nothing is stored for it. */
+  readonly metadataJson: string | null;
+  readonly expectedVersion: number | null;
+}
+
+/** Where a published event landed. */
+export interface PublishedEvent {
+  readonly id: string;
+  readonly stream: string;
+  readonly position: Position;
+  readonly version: number;
+  readonly time: Date;
+}
+
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
+export function prepareEvent(input: unknown, maxEventBytes: number): PreparedEvent {
+  if (!isJsonObject(input)) {
+    throw new ValidationError('an event must be an object with stream, subject and data', {
+      reason: 'invalid_event',
+    });
+  }
+  const event = input as Partial<EventInput<unknown>>;
+  const stream = validateStream(event.stream);
+  const subject = validateSubject(event.subject);
+  if (!('data' in event)) {
+    throw new ValidationError('an event needs data (any JSON value, null included)', {
+      reason: 'invalid_json',
+    });
+  }
+  assertJson(event.data, 'data');
+  const metadata = event.metadata ?? {};
+  if (!isJsonObject(metadata)) {
+    throw new ValidationError('event metadata must be a JSON object', { reason: 'invalid_json' });
+  }
+  assertJson(metadata, 'metadata');
+  const id = event.id === undefined ? uuidv7() : validateId(event.id);
+  const expectedVersion = event.expectedVersion ?? null;
+  if (
+    expectedVersion !== null &&
+    !(Number.isSafeInteger(expectedVersion) && expectedVersion >= -1)
+  ) {
+    throw new ValidationError(
+      `invalid expectedVersion ${JSON.stringify(expectedVersion)}: expected an integer >= -1`,
+      { reason: 'invalid_expected_version' },
+    );
+  }
+  const dataJson = JSON.stringify(event.data);
+  const metadataJson = Object.keys(metadata).length === 0 ? null : JSON.stringify(metadata);
+  const jsonLength = dataJson.length + (metadataJson?.length ?? 0);
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it can matter.
+  if (jsonLength * 3 > maxEventBytes) {
+    const size = Buffer.byteLength(dataJson) + (metadataJson ? Buffer.byteLength(metadataJson) : 0);
+    if (size > maxEventBytes) {
+      throw new ValidationError(
+        `event for stream ${JSON.stringify(stream)} is ${size} bytes; the limit is ${maxEventBytes} (data and metadata as JSON)`,
+        { reason: 'payload_too_large', details: { size, limit: maxEventBytes } },
+      );
+    }
+  }
+  return {
+    id,
+    stream,
+    category: categoryOf(stream),
+    subject,
+    data: event.data,
+    dataJson,
+    metadata,
+    metadataJson,
+    expectedVersion,
+  };
+}
+
+function validateId(id: unknown): string {
+  if (typeof id !== 'string' || !isUuid(id)) {
+    throw new ValidationError(`invalid event id ${JSON.stringify(id)}: expected a UUID`, {
+      reason: 'invalid_id',
+    });
+  }
+  return id.toLowerCase();
+}
+
+/** Validates a batch as a whole: nothing is written unless every event is valid. */
+export function prepareBatch(inputs: unknown, maxEventBytes: number): PreparedEvent[] {
+  if (!Array.isArray(inputs)) {
+    throw new ValidationError('a batch must be an array of events', { reason: 'invalid_batch' });
+  }
+  if (inputs.length === 0) return [];
+  return inputs.map((input: unknown, index) => {
+    try {
+      return prepareEvent(input, maxEventBytes);
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        throw new ValidationError(`event ${index}: ${error.message}`, {
+          reason: error.reason,
+          details: { ...error.details, index },
+        });
+      }
+      throw error;
+    }
+  });
+}
