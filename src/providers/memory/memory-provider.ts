@@ -1,0 +1,120 @@
+/**
+ * The in-memory reference provider: the contract's semantics in plain code,
+ * for fast tests and as the model every other provider is checked against.
+ * It behaves like the PostgreSQL provider with lease coordination (as on
+ * PGlite) except that it cannot publish inside a caller's transaction, and
+ * its data lives as long as its factory.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type {
+  Provider,
+  ProviderCapabilities,
+  ProviderFactory,
+} from '../../core/contracts/provider.js';
+import { ClosedError } from '../../core/errors.js';
+import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
+import { MemoryData } from './memory-data.js';
+import { MemoryLeaseElector } from './memory-lease-elector.js';
+import { MemoryLog } from './memory-log.js';
+import { MemoryMembershipStore } from './memory-membership-store.js';
+import {
+  resolveMemoryOptions,
+  type MemoryOptions,
+  type ResolvedMemoryOptions,
+} from './memory-options.js';
+import { MemoryPositions } from './memory-positions.js';
+import { MemoryRegistry } from './memory-registry.js';
+import { MAX_PARTITIONS } from './memory-scan.js';
+import { MemoryWakeups } from './memory-wakeups.js';
+
+export type { MemoryOptions } from './memory-options.js';
+
+export const MEMORY_CAPABILITIES: ProviderCapabilities = {
+  optimisticConcurrency: true,
+  transactionalPublish: false,
+  globalOrder: true,
+  wakeups: true,
+  sequences: ['log', 'category', 'stream'],
+  allocation: 'millrace',
+  maxPartitions: MAX_PARTITIONS,
+};
+
+export class MemoryProvider implements Provider {
+  readonly kind = 'memory';
+  readonly capabilities = MEMORY_CAPABILITIES;
+  readonly log: MemoryLog;
+  readonly positions: MemoryPositions;
+  readonly registry: MemoryRegistry;
+  readonly wakeups: MemoryWakeups;
+  readonly members: MemoryMembershipStore;
+  readonly membership: AllocatedMembership;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(data: MemoryData, options: ResolvedMemoryOptions = resolveMemoryOptions()) {
+    const assertOpen = () => {
+      if (this.closed) throw new ClosedError('this memory provider is closed');
+    };
+    this.wakeups = new MemoryWakeups(data, assertOpen);
+    this.log = new MemoryLog(data, this.wakeups, assertOpen);
+    this.positions = new MemoryPositions(data, assertOpen);
+    this.registry = new MemoryRegistry(data, assertOpen);
+    this.members = new MemoryMembershipStore(data, assertOpen);
+    const elector = new MemoryLeaseElector(
+      data.membership,
+      {
+        holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        host: hostname(),
+        pid: process.pid,
+        ttlMs: options.leaderTimeoutMs,
+        intervalMs: options.allocatorTickMs,
+      },
+      assertOpen,
+    );
+    this.membership = new AllocatedMembership(
+      this.members,
+      elector,
+      { tickMs: options.allocatorTickMs, logger: options.logger },
+      options.signals,
+    );
+  }
+
+  /** Stops members' heartbeats and resigns leadership (both at once), then refuses every call. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.membership.close();
+      this.shut();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Stops as a killed process does: nothing more is heard from it, its
+   * members neither leave nor heartbeat and its leadership is not resigned,
+   * so the others take over only once the session timeout and the leader
+   * timeout have passed.
+   */
+  kill(): Promise<void> {
+    this.shut();
+    this.closing ??= this.membership.close();
+    return this.closing;
+  }
+
+  private shut(): void {
+    this.closed = true;
+    this.wakeups.close();
+    this.members.close();
+  }
+}
+
+/**
+ * An in-memory provider. Every `open()` of one factory sees the same data,
+ * as processes share a database: close millrace and open the factory again
+ * to test a restart, or open it several times for competing processes.
+ */
+export function memory(options: MemoryOptions = {}): ProviderFactory {
+  const resolved = resolveMemoryOptions(options);
+  const data = new MemoryData();
+  return { kind: 'memory', open: () => Promise.resolve(new MemoryProvider(data, resolved)) };
+}
