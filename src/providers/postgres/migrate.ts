@@ -1,0 +1,85 @@
+/**
+ * Applies the numbered migrations in one transaction under an advisory lock,
+ * so processes starting together take turns and the second finds the work
+ * done. Each migration writes its ledger row before it runs: two migrators
+ * that somehow bypassed the lock collide on the ledger's primary key instead
+ * of applying a migration twice.
+ */
+import { MillraceError } from '../../core/errors.js';
+import type { Database } from './database.js';
+import { migrations } from './sql/generated.js';
+import { renderSql, type SqlNames } from './sql.js';
+
+export interface MigrationResult {
+  readonly applied: readonly string[];
+  readonly current: number;
+}
+
+export async function migrate(db: Database, names: SqlNames): Promise<MigrationResult> {
+  const schema = `"${names.schema}"`;
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))', [
+      `millrace:migrate:${names.schema}`,
+    ]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.migrations (
+         id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const rows = await tx.query<{ id: number }>(`SELECT id FROM ${schema}.migrations ORDER BY id`);
+    const done = new Set(rows.map((row) => row.id));
+    const newest = rows.at(-1)?.id ?? 0;
+    const known = migrations.length;
+    if (newest > known) {
+      throw new MillraceError(
+        'validation',
+        `schema ${schema} is at migration ${newest}, newer than this millrace knows (${known}): upgrade millrace`,
+        false,
+        { reason: 'schema_too_new' },
+      );
+    }
+    const applied: string[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.id)) continue;
+      const label = `${String(migration.id).padStart(4, '0')}_${migration.name}`;
+      await tx.query(`INSERT INTO ${schema}.migrations (id, name) VALUES ($1, $2)`, [
+        migration.id,
+        migration.name,
+      ]);
+      for (const statement of splitStatements(renderSql(migration.text, names))) {
+        await tx.query(statement);
+      }
+      applied.push(label);
+    }
+    return { applied, current: known };
+  });
+}
+
+/**
+ * Splits a migration into statements, keeping dollar-quoted bodies whole.
+ * Migrations run statement by statement so they work inside one transaction
+ * on every driver (PGlite's `exec` and pg's simple protocol differ there).
+ */
+export function splitStatements(text: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  let dollarTag: string | undefined;
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (dollarTag === undefined && (trimmed.startsWith('--') || trimmed === '')) {
+      if (current !== '') current += '\n';
+      continue;
+    }
+    current += `${line}\n`;
+    for (const match of line.matchAll(/\$[A-Za-z_]*\$/g)) {
+      if (dollarTag === undefined) dollarTag = match[0];
+      else if (match[0] === dollarTag) dollarTag = undefined;
+    }
+    if (dollarTag === undefined && trimmed.endsWith(';')) {
+      statements.push(current.trim());
+      current = '';
+    }
+  }
+  if (current.trim() !== '') statements.push(current.trim());
+  return statements;
+}

@@ -1,0 +1,190 @@
+/**
+ * The PostgreSQL work provider: one implementation for a real server (`pg`)
+ * and for embedded PGlite; only the Database underneath differs.
+ */
+import type {
+  Provider,
+  ProviderCapabilities,
+  ProviderFactory,
+} from '../../core/contracts/provider.js';
+import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
+import { ValidationError } from '../../core/errors.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Database } from './database.js';
+import { translated } from './errors.js';
+import { migrate, type MigrationResult } from './migrate.js';
+import { PgClientDatabase } from './pg-client-database.js';
+import { PgDatabase } from './pg-database.js';
+import { PgLog } from './pg-log.js';
+import { PgNotifier } from './pg-notifier.js';
+import { PgPositions } from './pg-positions.js';
+import { PgRegistry } from './pg-registry.js';
+import { PgWakeups } from './pg-wakeups.js';
+import { ALLOCATOR_LEASE, PgMembershipStore } from './pg-membership-store.js';
+import { ProcessSession } from './process-session.js';
+import { LeaseElector } from './lease-elector.js';
+import { SessionLockElector } from './session-lock-elector.js';
+import { PgliteDatabase } from './pglite-database.js';
+import { QueryBook, sqlNames } from './sql.js';
+
+export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
+  optimisticConcurrency: true,
+  transactionalPublish: true,
+  globalOrder: true,
+  wakeups: true,
+  sequences: ['log', 'category', 'stream'],
+  allocation: 'millrace',
+  maxPartitions: 1024,
+};
+
+export interface SchemaOptions {
+  /** Where millrace's tables live; a lower-case SQL identifier. @defaultValue 'millrace' */
+  schema?: string;
+  /** Apply pending migrations on open. @defaultValue true */
+  migrate?: boolean;
+  /**
+   * A leader silent this long is replaced (it is replaced at once when its
+   * process dies and its session ends). @defaultValue 5000
+   */
+  leaderTimeoutMs?: number;
+  /** How often the leader looks for dead members, and candidates for a vacant leadership. @defaultValue 250 */
+  allocatorTickMs?: number;
+}
+
+/** How the processes sharing a schema coordinate. */
+export type Coordination =
+  /** Session advisory locks, and members' sessions watched so a killed process is noticed at once. */
+  | 'session'
+  /** Leases and heartbeats only: behind a transaction pooler (PgBouncer), where sessions are not a process's own. */
+  | 'lease';
+
+export interface PostgresOptions extends SchemaOptions {
+  /** e.g. `postgres://user@127.0.0.1:5432/app`. */
+  connectionString?: string;
+  /** A `pg` Pool you own and close; millrace borrows connections from it. */
+  pool?: pg.Pool;
+  /**
+   * One connected `pg` client you own and close, used by millrace alone:
+   * every statement, transaction and the LISTEN take turns on it.
+   */
+  client?: pg.ClientBase;
+  /** Size of the pool millrace creates from `connectionString`. @defaultValue 10 */
+  maxConnections?: number;
+  /** @defaultValue 'session' */
+  coordination?: Coordination;
+}
+
+export interface PgliteOptions extends SchemaOptions {
+  /** A directory to keep the data in; omit for memory only. */
+  dataDir?: string;
+  /** A PGlite instance you own and close. */
+  db?: PGlite;
+}
+
+export class PostgresProvider implements Provider {
+  readonly capabilities = POSTGRES_CAPABILITIES;
+  readonly log: PgLog;
+  readonly positions: PgPositions;
+  readonly registry: PgRegistry;
+  readonly wakeups: PgWakeups;
+  readonly membership: AllocatedMembership;
+  readonly members: PgMembershipStore;
+  readonly book: QueryBook;
+  /** What opening the provider migrated (undefined with `migrate: false`). */
+  migration: MigrationResult | undefined;
+  private readonly notifier: PgNotifier;
+  private readonly session: ProcessSession;
+
+  constructor(
+    readonly db: Database,
+    options: SchemaOptions & { coordination?: Coordination },
+  ) {
+    this.book = new QueryBook(sqlNames(options.schema ?? 'millrace'));
+    const origin = randomBytes(6).toString('base64url');
+    this.notifier = new PgNotifier(db, this.book, origin);
+    this.wakeups = new PgWakeups(db, this.book.names.channel, origin);
+    this.log = new PgLog(db, this.book, this.notifier, this.wakeups);
+    this.positions = new PgPositions(db, this.book);
+    this.registry = new PgRegistry(db, this.book);
+    this.session = new ProcessSession(db);
+    const coordination = db.kind === 'pglite' ? 'lease' : (options.coordination ?? 'session');
+    this.members = new PgMembershipStore(db, this.book, () =>
+      coordination === 'session' ? this.session.identity() : Promise.resolve(undefined),
+    );
+    const tickMs = options.allocatorTickMs ?? 250;
+    const electorOptions = {
+      holder: `${hostname()}:${process.pid}:${origin}`,
+      host: hostname(),
+      pid: process.pid,
+      ttlMs: options.leaderTimeoutMs ?? 5000,
+      intervalMs: tickMs,
+      lease: ALLOCATOR_LEASE,
+    };
+    const elector =
+      coordination === 'session'
+        ? new SessionLockElector(db, this.book, electorOptions, this.session)
+        : new LeaseElector(db, this.book, electorOptions);
+    this.membership = new AllocatedMembership(this.members, elector, { tickMs });
+  }
+
+  get kind(): string {
+    return this.db.kind;
+  }
+
+  static async open(
+    db: Database,
+    options: SchemaOptions & { coordination?: Coordination },
+  ): Promise<PostgresProvider> {
+    const provider = new PostgresProvider(db, options);
+    try {
+      if (options.migrate !== false) {
+        provider.migration = await translated(() => migrate(db, provider.book.names));
+      }
+      await translated(() => db.query(provider.book.get('keep_positions_ahead')));
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return provider;
+  }
+
+  async close(): Promise<void> {
+    await this.membership.close();
+    await this.session.close();
+    await this.notifier.flush();
+    await this.db.close();
+  }
+}
+
+/** A real PostgreSQL server. */
+export function postgres(options: PostgresOptions): ProviderFactory {
+  sqlNames(options.schema ?? 'millrace');
+  const given = [options.connectionString, options.pool, options.client].filter(
+    (o) => o !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new ValidationError('postgres() needs exactly one of connectionString, pool or client', {
+      reason: 'invalid_option',
+    });
+  }
+  return {
+    kind: 'postgres',
+    open: () =>
+      PostgresProvider.open(
+        options.client ? new PgClientDatabase(options.client) : new PgDatabase(options),
+        options,
+      ),
+  };
+}
+
+/** Embedded PostgreSQL (PGlite): in memory, or in a directory. No server to run. */
+export function pglite(options: PgliteOptions = {}): ProviderFactory {
+  sqlNames(options.schema ?? 'millrace');
+  return {
+    kind: 'pglite',
+    open: async () => PostgresProvider.open(await PgliteDatabase.open(options), options),
+  };
+}

@@ -1,0 +1,13 @@
+-- A member's view of the allocation: the generation, the partitions it owns
+-- and works, and those it was asked to release.
+-- $1 consumer, $2 member id.
+-- Returns one row: generation, owned (integer[]), revoking (integer[]).
+SELECT c.generation::text AS generation,
+       coalesce(array_agg(a.partition ORDER BY a.partition)
+                  FILTER (WHERE a.member_id = $2::text AND NOT a.revoking), '{}') AS owned,
+       coalesce(array_agg(a.partition ORDER BY a.partition)
+                  FILTER (WHERE a.member_id = $2::text AND a.revoking), '{}') AS revoking
+FROM :"schema".consumers c
+LEFT JOIN :"schema".assignments a ON a.consumer = c.name
+WHERE c.name = $1::text
+GROUP BY c.generation;

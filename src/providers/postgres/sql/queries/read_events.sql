@@ -1,0 +1,11 @@
+-- Reads a sequence or one partition of it after a position (see read_events in 0001_log.sql).
+-- $1 sequence ('log', 'category:<name>', 'stream:<name>'), $2 partition count (integer),
+-- $3 partition (integer; anything when the count is 1), $4 after (bigint), $5 limit (integer),
+-- $6 subject regexes (text[], empty: every subject).
+-- Returns events in log order, each with `horizon` (see the function); one row of
+-- nulls but the horizon when there are none.
+SELECT r.horizon::text AS horizon, r.event_position::text AS position, r.event_id AS id,
+       r.event_stream AS stream, r.event_category AS category, r.event_version AS version,
+       r.event_subject AS subject, r.event_data AS data, r.event_metadata AS metadata,
+       r.event_time AS time
+FROM :"schema".read_events($1::text, $2::integer, $3::integer, $4::bigint, $5::integer, $6::text[]) r;
