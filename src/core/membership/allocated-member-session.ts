@@ -1,0 +1,183 @@
+/**
+ * One member of one consumer under millrace's allocator: it heartbeats,
+ * follows its assignment (re-read whenever the allocation changes, and on
+ * any heartbeat that shows a new generation), hands back what it is asked to
+ * release, and knows when its membership may have lapsed.
+ */
+import type { MembershipStore } from '../contracts/membership-store.js';
+import type { Assignment, JoinRequest, MemberSession } from '../contracts/membership.js';
+import { errorFields, type Logger } from '../logger.js';
+
+export class AllocatedMemberSession implements MemberSession {
+  private assignment: Assignment = { generation: 0, partitions: [] };
+  /** Partitions reported to the listeners and not released since: the caller may be working them. */
+  private readonly reported = new Set<number>();
+  private readonly listeners = new Set<(assignment: Assignment) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastAck = 0;
+  private knownGeneration = -1;
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: MembershipStore,
+    private readonly request: JoinRequest,
+    private readonly logger: Logger,
+    private readonly hooks: {
+      /** Heartbeats stopped. */
+      readonly closed: () => void;
+      /** Released everything and left: a leader in this process rebalances at once. */
+      readonly left: (consumer: string) => void;
+    },
+  ) {}
+
+  get member() {
+    return this.request.member;
+  }
+
+  get consumer(): string {
+    return this.request.consumer;
+  }
+
+  async open(): Promise<void> {
+    await this.join();
+    await this.refresh();
+    this.timer = setInterval(() => void this.beat(), this.request.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  current(): Assignment {
+    return this.assignment;
+  }
+
+  onAssignment(listener: (assignment: Assignment) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Live while the last acknowledged heartbeat, measured from when it was
+   * sent, is younger than the session timeout less a margin for clocks:
+   * after that the allocator may have given the partitions away.
+   */
+  isLive(): boolean {
+    const margin = Math.min(1000, this.request.sessionTimeoutMs / 5);
+    return Date.now() < this.lastAck + this.request.sessionTimeoutMs - margin;
+  }
+
+  /**
+   * Releases what the caller stopped, except partitions the latest assignment
+   * gives back (the allocator kept them after revoking them): the caller is
+   * about to work those again, so they must not move on.
+   */
+  release(partitions: readonly number[]): Promise<void> {
+    const current = new Set(this.assignment.partitions);
+    const letGo = partitions.filter((partition) => !current.has(partition));
+    for (const partition of letGo) this.reported.delete(partition);
+    return this.store.release(this.consumer, this.member.id, letGo);
+  }
+
+  async leave(): Promise<void> {
+    this.close();
+    await this.store.leave(this.consumer, this.member.id);
+    this.hooks.left(this.consumer);
+  }
+
+  /** Stops heartbeating without leaving (the provider is closing). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.hooks.closed();
+  }
+
+  /** The allocation may have changed: read it again. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.readAssignment().finally(() => {
+      this.refreshing = undefined;
+      if (this.refreshAgain && !this.closed) {
+        this.refreshAgain = false;
+        void this.refresh();
+      }
+    });
+    return this.refreshing;
+  }
+
+  private async join(): Promise<void> {
+    const sentAt = Date.now();
+    await this.store.join(
+      this.consumer,
+      this.member,
+      this.request.partitions,
+      this.request.sessionTimeoutMs,
+    );
+    this.lastAck = sentAt;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.closed) return;
+    const sentAt = Date.now();
+    try {
+      const generation = await this.store.heartbeat(
+        this.consumer,
+        this.member.id,
+        this.request.sessionTimeoutMs,
+      );
+      if (this.closed) return;
+      if (generation === undefined) {
+        // The allocator found us dead (we were silent too long): whatever we
+        // held has moved on. Stop everything, then join again as a newcomer.
+        this.logger.warn(
+          { consumer: this.consumer, member: this.member.id },
+          'membership lapsed; joining again',
+        );
+        this.emit({ generation: this.assignment.generation, partitions: [] });
+        await this.join();
+        await this.refresh();
+        return;
+      }
+      this.lastAck = sentAt;
+      if (generation !== this.knownGeneration) await this.refresh();
+    } catch (error) {
+      this.logger.warn(
+        { consumer: this.consumer, member: this.member.id, ...errorFields(error) },
+        'heartbeat failed',
+      );
+    }
+  }
+
+  private async readAssignment(): Promise<void> {
+    try {
+      const read = await this.store.assignment(this.consumer, this.member.id);
+      if (this.closed) return;
+      this.knownGeneration = read.generation;
+      this.emit({ generation: read.generation, partitions: read.owned });
+      // Granted and revoked again between two reads: the caller never heard of
+      // it, so it will never release it; hand it back here or it stays stuck.
+      const unreported = read.revoking.filter((partition) => !this.reported.has(partition));
+      if (unreported.length > 0) await this.release(unreported);
+    } catch (error) {
+      this.logger.warn(
+        { consumer: this.consumer, member: this.member.id, ...errorFields(error) },
+        'could not read the assignment; retrying on the next heartbeat',
+      );
+      this.knownGeneration = -1;
+    }
+  }
+
+  private emit(assignment: Assignment): void {
+    const before = this.assignment;
+    this.assignment = assignment;
+    for (const partition of assignment.partitions) this.reported.add(partition);
+    const same =
+      before.partitions.length === assignment.partitions.length &&
+      before.partitions.every((p, i) => p === assignment.partitions[i]);
+    if (same && before.generation === assignment.generation) return;
+    for (const listener of this.listeners) listener(assignment);
+  }
+}

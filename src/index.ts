@@ -1,0 +1,48 @@
+// The public surface, named on purpose.
+export { Millrace } from './millrace.js';
+export type {
+  ConsumerStatus,
+  MillraceOptions,
+  PartitionStatus,
+  PublishOptions,
+  ReadOptions,
+} from './millrace.js';
+
+export { postgres, pglite } from './providers/postgres/postgres-provider.js';
+export type { PgliteOptions, PostgresOptions } from './providers/postgres/postgres-provider.js';
+
+export { Consumer } from './core/consumer/consumer.js';
+export type { ConsumerState } from './core/consumer/consumer.js';
+export type { ConsumerOptions, StartFromInput } from './core/consumer/options.js';
+export type { Handler, HandlerContext } from './core/consumer/handler.js';
+export type { BackoffPolicy } from './core/consumer/backoff.js';
+export type { ConsumerSignals } from './core/consumer/signals.js';
+
+export type { Event, EventInput, PublishedEvent } from './core/event.js';
+export type { JsonObject, JsonValue } from './core/json.js';
+export type { Logger } from './core/logger.js';
+export { BEGINNING, comparePositions } from './core/position.js';
+export type { Position } from './core/position.js';
+export type { EventSequence, SequenceInput } from './core/sequence.js';
+export { subjectMatcher } from './core/subjects.js';
+
+export {
+  ClosedError,
+  ConflictError,
+  ConnectionError,
+  FencedError,
+  MillraceError,
+  NotFoundError,
+  UnsupportedError,
+  ValidationError,
+  isMillraceError,
+} from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+
+export type { PartitionSlice, ReadPage } from './core/contracts/log.js';
+export type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
+export type { LogStore } from './core/contracts/log.js';
+export type { PositionStore } from './core/contracts/positions.js';
+export type { ConsumerRegistry, ConsumerRecord } from './core/contracts/registry.js';
+export type { Membership, MemberSession, Assignment } from './core/contracts/membership.js';
+export type { WakeupSource } from './core/contracts/wakeups.js';

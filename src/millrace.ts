@@ -1,0 +1,275 @@
+/**
+ * The entry point: publish events, read them, run consumers, inspect them,
+ * over whichever provider was chosen. Handler code never sees the provider.
+ */
+import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
+import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
+import type { LeaderView, MemberView } from './core/contracts/membership.js';
+import type { ConsumerRecord } from './core/contracts/registry.js';
+import { Consumer } from './core/consumer/consumer.js';
+import { resolveConsumerOptions, type ConsumerOptions } from './core/consumer/options.js';
+import { WakeupHub } from './core/consumer/wakeup-hub.js';
+import { ClosedError, NotFoundError, UnsupportedError, ValidationError } from './core/errors.js';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  prepareBatch,
+  prepareEvent,
+  type EventInput,
+  type PublishedEvent,
+} from './core/event.js';
+import type { JsonValue } from './core/json.js';
+import { defaultLogger, type Logger } from './core/logger.js';
+import { validateConsumerName } from './core/names.js';
+import { BEGINNING, validatePosition, type Position } from './core/position.js';
+import { toSequence, type SequenceInput } from './core/sequence.js';
+import { validateSubjectPattern } from './core/subjects.js';
+import { pglite } from './providers/postgres/postgres-provider.js';
+
+export interface MillraceOptions {
+  /** `postgres({...})`, `pglite({...})`, ... or an open provider. @defaultValue pglite in ./.millrace/pgdata */
+  provider?: ProviderFactory | Provider;
+  /** Largest event accepted, data and metadata as JSON. @defaultValue 1 MiB */
+  maxEventBytes?: number;
+  logger?: Logger;
+}
+
+export interface PublishOptions {
+  /**
+   * Publish inside your own database transaction (outbox): a `pg` client
+   * inside BEGIN, or a PGlite transaction. The events exist if and only if it
+   * commits. Needs `capabilities.transactionalPublish`.
+   */
+  transaction?: unknown;
+}
+
+export interface ReadOptions {
+  /** @defaultValue 'log' */
+  sequence?: SequenceInput;
+  /** Read events after this position. @defaultValue the beginning */
+  after?: Position;
+  /** @defaultValue 100 */
+  limit?: number;
+  subjects?: string[];
+  partition?: PartitionSlice;
+}
+
+export interface PartitionStatus {
+  readonly partition: number;
+  readonly position: Position;
+  /** The generation of the last commit. */
+  readonly generation: number;
+  readonly updatedAt: Date;
+  /** Committed events of this partition after its position. */
+  readonly lag: number;
+  /** The member working it (null: nobody right now). */
+  readonly owner: string | null;
+  /** Being handed over to another member. */
+  readonly revoking: boolean;
+}
+
+export interface ConsumerStatus extends ConsumerRecord {
+  readonly positions: readonly PartitionStatus[];
+  readonly lag: number;
+  /** The allocation's generation. */
+  readonly generation: number;
+  /** Who runs the allocator, if anyone does right now. */
+  readonly leader?: LeaderView | undefined;
+  readonly members: readonly MemberView[];
+}
+
+/** Where the embedded default keeps its data, relative to the working directory. */
+export const DEFAULT_DATA_DIR = '.millrace/pgdata';
+
+function isProvider(value: ProviderFactory | Provider): value is Provider {
+  return 'log' in value;
+}
+
+export class Millrace {
+  private readonly hub: WakeupHub;
+  private readonly consumers = new Set<Consumer<never>>();
+  private closed = false;
+
+  private constructor(
+    readonly provider: Provider,
+    private readonly eventLimit: number,
+    private readonly logger: Logger,
+  ) {
+    this.hub = new WakeupHub(provider.wakeups);
+  }
+
+  static async open(options: MillraceOptions = {}): Promise<Millrace> {
+    const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    if (!Number.isSafeInteger(maxEventBytes) || maxEventBytes < 1) {
+      throw new ValidationError('maxEventBytes must be a positive integer', {
+        reason: 'invalid_option',
+      });
+    }
+    const source = options.provider ?? pglite({ dataDir: DEFAULT_DATA_DIR });
+    const provider = isProvider(source) ? source : await source.open();
+    return new Millrace(provider, maxEventBytes, options.logger ?? defaultLogger());
+  }
+
+  /** The largest event accepted, data and metadata as JSON, in bytes. */
+  get maxEventBytes(): number {
+    return this.eventLimit;
+  }
+
+  get capabilities(): ProviderCapabilities {
+    return this.provider.capabilities;
+  }
+
+  /** Publishes one event. */
+  async publish(event: EventInput, options: PublishOptions = {}): Promise<PublishedEvent> {
+    const prepared = prepareEvent(event, this.eventLimit);
+    const [published] = await this.append([prepared], options);
+    return published as PublishedEvent;
+  }
+
+  /** Publishes a batch in one round trip, atomically: all or none. */
+  async publishBatch(
+    events: readonly EventInput[],
+    options: PublishOptions = {},
+  ): Promise<PublishedEvent[]> {
+    return this.append(prepareBatch(events, this.eventLimit), options);
+  }
+
+  /** Reads events after a position, in log order. */
+  async read(options: ReadOptions = {}): Promise<ReadPage> {
+    this.assertOpen();
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new ValidationError('limit must be an integer from 1 to 10000', {
+        reason: 'invalid_option',
+      });
+    }
+    const subjects = options.subjects ?? [];
+    subjects.forEach(validateSubjectPattern);
+    const { partition } = options;
+    if (
+      partition !== undefined &&
+      !(
+        Number.isSafeInteger(partition.count) &&
+        Number.isSafeInteger(partition.index) &&
+        partition.count >= 1 &&
+        partition.count <= this.capabilities.maxPartitions &&
+        partition.index >= 0 &&
+        partition.index < partition.count
+      )
+    ) {
+      throw new ValidationError(
+        `invalid partition ${JSON.stringify(partition)}: index from 0 to count - 1, count from 1 to ${this.capabilities.maxPartitions}`,
+        { reason: 'invalid_partition' },
+      );
+    }
+    return this.provider.log.read({
+      sequence: toSequence(options.sequence ?? 'log'),
+      after: options.after === undefined ? BEGINNING : validatePosition(options.after),
+      limit,
+      subjects,
+      partition: options.partition,
+    });
+  }
+
+  /** The position at the end of the readable log, for reading or tailing "from now". */
+  end(): Promise<Position> {
+    this.assertOpen();
+    return this.provider.log.end();
+  }
+
+  /** A consumer member, ready to `start()`. */
+  consumer<Data = JsonValue>(options: ConsumerOptions<Data>): Consumer<Data> {
+    this.assertOpen();
+    const resolved = resolveConsumerOptions(options, this.provider.capabilities);
+    const consumer = new Consumer<Data>(
+      this.provider,
+      this.hub,
+      resolved,
+      options.logger ?? this.logger,
+    );
+    this.consumers.add(consumer);
+    consumer.signals.on('stopped', () => this.consumers.delete(consumer as Consumer<never>));
+    return consumer;
+  }
+
+  /** A registered consumer: its options, positions and lag per partition. */
+  async consumerStatus(name: string): Promise<ConsumerStatus> {
+    this.assertOpen();
+    const record = await this.provider.registry.get(validateConsumerName(name));
+    if (record === undefined) {
+      throw new NotFoundError(`no consumer named ${JSON.stringify(name)}`, {
+        reason: 'unknown_consumer',
+      });
+    }
+    return this.status(record);
+  }
+
+  /** Every registered consumer, with positions and lag. */
+  async consumerStatuses(): Promise<ConsumerStatus[]> {
+    this.assertOpen();
+    const records = await this.provider.registry.list();
+    return Promise.all(records.map((record) => this.status(record)));
+  }
+
+  /** Stops the consumers started here and closes the provider. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    await this.provider.close();
+  }
+
+  private async append(
+    prepared: Parameters<Provider['log']['append']>[0],
+    options: PublishOptions,
+  ): Promise<PublishedEvent[]> {
+    this.assertOpen();
+    if (options.transaction !== undefined && !this.capabilities.transactionalPublish) {
+      throw new UnsupportedError(
+        `the ${this.provider.kind} provider cannot publish inside your transaction`,
+      );
+    }
+    if (
+      !this.capabilities.optimisticConcurrency &&
+      prepared.some((e) => e.expectedVersion !== null)
+    ) {
+      throw new UnsupportedError(
+        `the ${this.provider.kind} provider does not support expectedVersion`,
+      );
+    }
+    return this.provider.log.append(prepared, { transaction: options.transaction });
+  }
+
+  private async status(record: ConsumerRecord): Promise<ConsumerStatus> {
+    const [positions, membership] = await Promise.all([
+      this.provider.positions.load(record.name),
+      this.provider.membership.describe(record.name),
+    ]);
+    const owners = new Map(membership.owners.map((o) => [o.partition, o]));
+    const withLag = await Promise.all(
+      positions.map(async (p) => ({
+        ...p,
+        owner: owners.get(p.partition)?.member ?? null,
+        revoking: owners.get(p.partition)?.revoking ?? false,
+        lag: await this.provider.log.count({
+          sequence: record.sequence,
+          after: p.position,
+          subjects: record.subjects,
+          partition:
+            record.partitions > 1 ? { index: p.partition, count: record.partitions } : undefined,
+        }),
+      })),
+    );
+    return {
+      ...record,
+      positions: withLag,
+      lag: withLag.reduce((sum, p) => sum + p.lag, 0),
+      generation: membership.generation,
+      leader: membership.leader,
+      members: membership.members,
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('this millrace instance is closed');
+  }
+}
