@@ -1,0 +1,29 @@
+/**
+ * What every command needs from millrace, whether it talks to a server over
+ * HTTP or opens the database itself. Commands never care which.
+ */
+import type { ReadPage } from '../../core/contracts/log.js';
+import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { Position } from '../../core/position.js';
+import type { ConsumerStatus, ReadOptions } from '../../millrace.js';
+
+export type ClientReadOptions = Omit<ReadOptions, 'partition'>;
+
+export interface MillraceClient {
+  /** Where the commands go, for messages: a URL, or the database opened directly. */
+  readonly description: string;
+  publish(event: EventInput): Promise<PublishedEvent>;
+  /** Atomically, in one round trip. */
+  publishBatch(events: readonly EventInput[]): Promise<PublishedEvent[]>;
+  read(options: ClientReadOptions): Promise<ReadPage>;
+  /** Reads; when nothing is there, waits up to `waitMs` for events to arrive. */
+  waitForEvents(
+    options: ClientReadOptions,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<ReadPage>;
+  end(): Promise<Position>;
+  consumerStatus(name: string): Promise<ConsumerStatus>;
+  consumerStatuses(): Promise<ConsumerStatus[]>;
+  close(): Promise<void>;
+}

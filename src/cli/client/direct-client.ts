@@ -1,0 +1,50 @@
+import type { ReadPage } from '../../core/contracts/log.js';
+import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { Position } from '../../core/position.js';
+import type { ConsumerStatus, Millrace } from '../../millrace.js';
+import { EventWaiter } from '../../server/event-waiter.js';
+import type { ClientReadOptions, MillraceClient } from './client.js';
+
+/** Opens the database in this process: PostgreSQL, or the embedded PGlite directory. */
+export class DirectClient implements MillraceClient {
+  private readonly waiter: EventWaiter;
+
+  constructor(
+    private readonly millrace: Millrace,
+    readonly description: string,
+  ) {
+    this.waiter = new EventWaiter(millrace);
+  }
+
+  publish(event: EventInput): Promise<PublishedEvent> {
+    return this.millrace.publish(event);
+  }
+
+  publishBatch(events: readonly EventInput[]): Promise<PublishedEvent[]> {
+    return this.millrace.publishBatch(events);
+  }
+
+  read(options: ClientReadOptions): Promise<ReadPage> {
+    return this.millrace.read(options);
+  }
+
+  waitForEvents(options: ClientReadOptions, waitMs: number, signal?: AbortSignal) {
+    return this.waiter.read(options, waitMs, signal);
+  }
+
+  end(): Promise<Position> {
+    return this.millrace.end();
+  }
+
+  consumerStatus(name: string): Promise<ConsumerStatus> {
+    return this.millrace.consumerStatus(name);
+  }
+
+  consumerStatuses(): Promise<ConsumerStatus[]> {
+    return this.millrace.consumerStatuses();
+  }
+
+  close(): Promise<void> {
+    return this.millrace.close();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Talks to a millrace server with Node's global fetch, and turns its error
+ * bodies back into the typed errors the library throws, so a command fails
+ * the same way over HTTP as when it opens the database itself.
+ */
+import type { z } from 'zod';
+import type { ReadPage } from '../../core/contracts/log.js';
+import { ConnectionError, MillraceError, type ErrorCode } from '../../core/errors.js';
+import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { Position } from '../../core/position.js';
+import { describeSequence, toSequence } from '../../core/sequence.js';
+import type { ConsumerStatus } from '../../millrace.js';
+import { MAX_WAIT_MS } from '../../server/wire/requests.js';
+import {
+  ConsumerJson,
+  ConsumersResponse,
+  EndResponse,
+  ErrorResponse,
+  PublishResponse,
+  ReadResponse,
+} from '../../server/wire/responses.js';
+import type { ClientReadOptions, MillraceClient } from './client.js';
+
+const ERROR_CODES: readonly string[] = [
+  'validation',
+  'conflict',
+  'connection',
+  'not_found',
+  'fenced',
+  'unsupported',
+  'closed',
+] satisfies ErrorCode[];
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { message?: unknown } }).cause;
+  return typeof cause?.message === 'string' ? cause.message : String(error);
+}
+
+// A proxy, or a server draining before it stops: worth trying again shortly.
+const UNAVAILABLE = new Set([502, 503, 504]);
+
+function errorFrom(base: string, status: number, body: unknown, text: string): Error {
+  const parsed = ErrorResponse.safeParse(body);
+  if (!parsed.success && UNAVAILABLE.has(status)) {
+    return new ConnectionError(`the millrace server at ${base} is unavailable (HTTP ${status})`);
+  }
+  if (!parsed.success) return new Error(`the server answered ${status}: ${text.slice(0, 200)}`);
+  const { code, reason, message, retriable, details } = parsed.data.error;
+  if (!ERROR_CODES.includes(code)) return new Error(`the server answered ${status}: ${message}`);
+  return new MillraceError(code as ErrorCode, message, retriable ?? false, { reason, details });
+}
+
+export class HttpClient implements MillraceClient {
+  private readonly base: string;
+
+  constructor(readonly description: string) {
+    this.base = description.replace(/\/+$/, '');
+  }
+
+  async publish(event: EventInput): Promise<PublishedEvent> {
+    const [published] = await this.post(event);
+    return published as PublishedEvent;
+  }
+
+  publishBatch(events: readonly EventInput[]): Promise<PublishedEvent[]> {
+    return events.length === 0 ? Promise.resolve([]) : this.post({ events });
+  }
+
+  read(options: ClientReadOptions): Promise<ReadPage> {
+    return this.waitForEvents(options, 0);
+  }
+
+  waitForEvents(options: ClientReadOptions, waitMs: number, signal?: AbortSignal) {
+    const query = new URLSearchParams({
+      sequence: describeSequence(toSequence(options.sequence ?? 'log')),
+    });
+    if (options.after !== undefined) query.set('after', options.after);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.subjects !== undefined && options.subjects.length > 0) {
+      query.set('subjects', options.subjects.join(','));
+    }
+    if (waitMs > 0) query.set('wait', String(Math.min(waitMs, MAX_WAIT_MS)));
+    return this.request(ReadResponse, `/v1/events?${query.toString()}`, { signal });
+  }
+
+  async end(): Promise<Position> {
+    return (await this.request(EndResponse, '/v1/end')).position;
+  }
+
+  consumerStatus(name: string): Promise<ConsumerStatus> {
+    return this.request(ConsumerJson, `/v1/consumers/${encodeURIComponent(name)}`);
+  }
+
+  async consumerStatuses(): Promise<ConsumerStatus[]> {
+    return (await this.request(ConsumersResponse, '/v1/consumers')).consumers;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private async post(body: unknown): Promise<PublishedEvent[]> {
+    const response = await this.request(PublishResponse, '/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return response.events;
+  }
+
+  private async request<Schema extends z.ZodType>(
+    schema: Schema,
+    path: string,
+    init: RequestInit = {},
+  ): Promise<z.output<Schema>> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, init);
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw new ConnectionError(
+        `cannot reach the millrace server at ${this.base}: ${causeOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (!response.ok) throw errorFrom(this.base, response.status, body, text);
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new Error(`unexpected answer from ${this.base}${path}; is it a millrace server?`);
+    }
+    return parsed.data;
+  }
+}

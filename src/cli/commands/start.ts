@@ -1,0 +1,124 @@
+import type { AddressInfo } from 'node:net';
+import { Option, type Command } from 'commander';
+import type { Logger } from 'pino';
+import { createServer } from '../../server/server.js';
+import { integer } from '../arguments.js';
+import { startDemo, type Demo } from '../demo.js';
+import { cliLogger, logLevel } from '../logger.js';
+import { print } from '../output.js';
+import {
+  findLiveServer,
+  removeServerFile,
+  serverFilePath,
+  writeServerFile,
+} from '../server-file.js';
+import {
+  addDatabaseOptions,
+  DEFAULT_DATA_DIR,
+  embeddedDataDir,
+  openMillrace,
+  type DatabaseOptions,
+} from '../target.js';
+
+interface StartOptions extends DatabaseOptions {
+  port: number;
+  host: string;
+  demo?: boolean;
+  json?: boolean;
+}
+
+function urlOf(address: AddressInfo, host: string): string {
+  // A wildcard address is reachable on loopback; clients need a concrete host.
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : address.address;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${address.port}`;
+}
+
+function printWelcome(url: string, options: StartOptions, provider: string): void {
+  const flags = options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${options.dataDir}`;
+  const where =
+    options.databaseUrl !== undefined
+      ? `PostgreSQL, schema ${options.schema}`
+      : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
+  print(`millrace is listening on ${url} (${where})`);
+  print('');
+  print('From another terminal in this directory:');
+  print(`  millrace publish order-1 order.created '{"total":5}'${flags}`);
+  print(`  millrace tail${flags}`);
+  print(`  millrace consumers${flags}`);
+  print(`  curl ${url}/v1/events`);
+  print('Ctrl-C stops the server.');
+  print('');
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one during shutdown exits at once. */
+function shutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) {
+        logger.warn({ signal }, 'second signal: exiting without a graceful stop');
+        process.exit(1);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function runServer(options: StartOptions): Promise<void> {
+  const logger = cliLogger({
+    json: options.json === true,
+    level: logLevel('info'),
+    out: process.stdout,
+  });
+  const running = await findLiveServer(options.dataDir);
+  if (running !== undefined) {
+    throw new Error(
+      `a millrace server is already running at ${running.url} (pid ${running.pid}); see ${serverFilePath(options.dataDir)}`,
+    );
+  }
+  const stopping = shutdownSignal(logger);
+  const millrace = await openMillrace(options, logger);
+  const app = createServer({ millrace, logger });
+  let demo: Demo | undefined;
+  try {
+    await app.listen({ port: options.port, host: options.host });
+    const url = urlOf(app.server.address() as AddressInfo, options.host);
+    const provider = millrace.provider.kind;
+    writeServerFile(options.dataDir, {
+      url,
+      pid: process.pid,
+      provider,
+      startedAt: new Date().toISOString(),
+    });
+    process.once('exit', () => removeServerFile(options.dataDir));
+    if (!options.json) printWelcome(url, options, provider);
+    if (options.demo) demo = await startDemo(millrace, logger);
+    const signal = await stopping;
+    logger.info({ signal }, 'stopping: draining consumers, closing the server');
+  } finally {
+    await demo?.stop();
+    await app.close();
+    await millrace.close();
+    removeServerFile(options.dataDir);
+  }
+  logger.info({}, 'stopped');
+}
+
+export function startCommand(program: Command): void {
+  const command = program
+    .command('start')
+    .description('run the millrace server (embedded PGlite unless --database-url is given)')
+    .addOption(
+      new Option('--port <port>', 'port to listen on (0: any free port)')
+        .default(7700)
+        .argParser(integer(0, 65_535))
+        .env('MILLRACE_PORT'),
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--demo', 'also publish sample order events and run two sample consumers')
+    .option('--json', 'log JSON lines instead of readable lines');
+  addDatabaseOptions(command).action((options: StartOptions) => runServer(options));
+}

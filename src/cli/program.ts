@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { consumersCommand } from './commands/consumers.js';
+import { migrateCommand } from './commands/migrate.js';
+import { publishCommand } from './commands/publish.js';
+import { readCommand } from './commands/read.js';
+import { startCommand } from './commands/start.js';
+import { tailCommand } from './commands/tail.js';
+
+export function buildProgram(version: string): Command {
+  const program = new Command('millrace')
+    .description('durable event streams for competing workers')
+    .version(version)
+    // Errors are reported once, on one line, by main; help still prints normally.
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .showSuggestionAfterError(true);
+  startCommand(program);
+  migrateCommand(program);
+  publishCommand(program);
+  readCommand(program);
+  tailCommand(program);
+  consumersCommand(program);
+  return program;
+}

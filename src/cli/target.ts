@@ -1,0 +1,104 @@
+/**
+ * Which millrace a command talks to, first match wins:
+ * 1. `--url` / MILLRACE_URL: a server, over HTTP;
+ * 2. `--database-url` / DATABASE_URL: PostgreSQL, opened directly;
+ * 3. a live server recorded in `<data-dir>/server.json`;
+ * 4. the embedded PGlite data directory, opened directly (which fails
+ *    clearly if another process holds it).
+ */
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Logger } from '../core/logger.js';
+import { Millrace } from '../millrace.js';
+import { pglite, postgres } from '../providers/postgres/postgres-provider.js';
+import type { MillraceClient } from './client/client.js';
+import { DirectClient } from './client/direct-client.js';
+import { HttpClient } from './client/http-client.js';
+import { schemaName, serverUrl } from './arguments.js';
+import { cliLogger, logLevel } from './logger.js';
+import { findLiveServer } from './server-file.js';
+
+export const DEFAULT_DATA_DIR = '.millrace';
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  schema: string;
+  dataDir: string;
+}
+
+export interface TargetOptions extends DatabaseOptions {
+  url?: string;
+}
+
+export function addDatabaseOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--database-url <url>', 'use this PostgreSQL database').env('DATABASE_URL'),
+    )
+    .addOption(
+      new Option('--schema <name>', 'the PostgreSQL schema millrace keeps its tables in')
+        .default('millrace')
+        .argParser(schemaName),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', 'where the embedded database and server.json live')
+        .default(DEFAULT_DATA_DIR)
+        .env('MILLRACE_DATA_DIR'),
+    );
+}
+
+export function addTargetOptions(command: Command): Command {
+  command.addOption(
+    new Option('--url <url>', 'a millrace server to talk to')
+      .env('MILLRACE_URL')
+      .argParser(serverUrl),
+  );
+  return addDatabaseOptions(command);
+}
+
+export function embeddedDataDir(dataDir: string): string {
+  return join(dataDir, 'pgdata');
+}
+
+/**
+ * Opens a direct connection: PostgreSQL with a URL, else the embedded data
+ * directory. By default only warnings are logged, to stderr: stdout belongs
+ * to the command's own output.
+ */
+export async function openMillrace(
+  options: DatabaseOptions,
+  logger: Logger = cliLogger({ json: false, level: logLevel('warn'), out: process.stderr }),
+): Promise<Millrace> {
+  const provider =
+    options.databaseUrl !== undefined
+      ? postgres({ connectionString: options.databaseUrl, schema: options.schema })
+      : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
+  return Millrace.open({ provider, logger });
+}
+
+export async function openClient(options: TargetOptions): Promise<MillraceClient> {
+  if (options.url !== undefined) return new HttpClient(options.url);
+  if (options.databaseUrl === undefined) {
+    const server = await findLiveServer(options.dataDir);
+    if (server !== undefined) return new HttpClient(server.url);
+  }
+  const millrace = await openMillrace(options);
+  const description =
+    options.databaseUrl !== undefined
+      ? `postgres schema ${options.schema}`
+      : `pglite ${embeddedDataDir(options.dataDir)}`;
+  return new DirectClient(millrace, description);
+}
+
+/** Runs `fn` with a client and closes it afterwards, whatever happens. */
+export async function withClient<T>(
+  options: TargetOptions,
+  fn: (client: MillraceClient) => Promise<T>,
+): Promise<T> {
+  const client = await openClient(options);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import type { Millrace } from '../../millrace.js';
+import { ConsumerParams } from '../wire/requests.js';
+import { parseRequest } from '../wire/parse.js';
+import { consumerJson, type ConsumerJson, type ConsumersResponse } from '../wire/responses.js';
+
+export function consumerRoutes(app: FastifyInstance, millrace: Millrace): void {
+  app.get('/v1/consumers', async (): Promise<z.input<typeof ConsumersResponse>> => ({
+    consumers: (await millrace.consumerStatuses()).map(consumerJson),
+  }));
+
+  app.get('/v1/consumers/:name', async (request): Promise<z.input<typeof ConsumerJson>> => {
+    const { name } = parseRequest(ConsumerParams, request.params, 'params');
+    return consumerJson(await millrace.consumerStatus(name));
+  });
+}

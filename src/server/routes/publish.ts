@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import type { Millrace } from '../../millrace.js';
+import { BatchBody, EventBody, isBatchBody } from '../wire/requests.js';
+import { parseRequest } from '../wire/parse.js';
+import { publishedJson, type PublishResponse } from '../wire/responses.js';
+
+/** One event, or `{ events: [...] }` published atomically in one round trip. */
+export function publishRoutes(app: FastifyInstance, millrace: Millrace): void {
+  app.post('/v1/events', async (request, reply): Promise<z.input<typeof PublishResponse>> => {
+    const published = isBatchBody(request.body)
+      ? await millrace.publishBatch(parseRequest(BatchBody, request.body, 'body').events)
+      : [await millrace.publish(parseRequest(EventBody, request.body, 'body'))];
+    void reply.code(201);
+    return { events: published.map(publishedJson) };
+  });
+}
