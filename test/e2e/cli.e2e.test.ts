@@ -351,7 +351,9 @@ describe('millrace start --demo', () => {
     const one = await runCli(['consumers', 'update-sales-report'], { cwd });
     expect(one.stdout).toMatch(/^update-sales-report {2}category:order {2}subjects order\.>/);
     expect(one.stdout).toMatch(/^ {2}leader \S+ \(pid \d+ on \S+, term \d+, since /m);
-    expect(one.stdout).toMatch(/^ {2}member \S+ {2}pid \d+ on \S+ {2}heartbeat \S+ {2}owns [\d,-]+$/m);
+    expect(one.stdout).toMatch(
+      /^ {2}member \S+ {2}pid \d+ on \S+ {2}heartbeat \S+ {2}owns [\d,-]+$/m,
+    );
     expect(one.stdout).toMatch(
       /^ {2}partition +0 {2}position +\d+ {2}lag +\d+ {2}owner \S+ {2}committed \S+ in generation \d+$/m,
     );
