@@ -91,7 +91,7 @@ export class FaultInjector {
     const owned = (await mine()).map(({ partition, generation }) => ({ partition, generation }));
     const at = Date.now();
     victim.pause();
-    // Past the session timeout, and sometimes past the leader's 5 s lease too.
+    // Past the session timeout, and past the leader's 1.5 s lease too.
     await sleep(random.int(sessionTimeoutMs + 600, sessionTimeoutMs + 4000));
     const still = await mine();
     const lost = owned

@@ -2,6 +2,10 @@
  * The PostgreSQL work provider: one implementation for a real server (`pg`)
  * and for embedded PGlite; only the Database underneath differs.
  */
+import {
+  resolveAllocatorTiming,
+  type AllocatorTimingOptions,
+} from '../../core/allocation/allocator-timing.js';
 import type {
   Provider,
   ProviderCapabilities,
@@ -40,18 +44,11 @@ export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
   maxPartitions: 1024,
 };
 
-export interface SchemaOptions {
+export interface SchemaOptions extends AllocatorTimingOptions {
   /** Where millrace's tables live; a lower-case SQL identifier. @defaultValue 'millrace' */
   schema?: string;
   /** Apply pending migrations on open. @defaultValue true */
   migrate?: boolean;
-  /**
-   * A leader silent this long is replaced (it is replaced at once when its
-   * process dies and its session ends). @defaultValue 5000
-   */
-  leaderTimeoutMs?: number;
-  /** How often the leader looks for dead members, and candidates for a vacant leadership. @defaultValue 250 */
-  allocatorTickMs?: number;
 }
 
 /** How the processes sharing a schema coordinate. */
@@ -114,12 +111,15 @@ export class PostgresProvider implements Provider {
     this.members = new PgMembershipStore(db, this.book, () =>
       coordination === 'session' ? this.session.identity() : Promise.resolve(undefined),
     );
-    const tickMs = options.allocatorTickMs ?? 250;
+    const { allocatorTickMs: tickMs, leaderTimeoutMs } = resolveAllocatorTiming(
+      options,
+      'postgres',
+    );
     const electorOptions = {
       holder: `${hostname()}:${process.pid}:${origin}`,
       host: hostname(),
       pid: process.pid,
-      ttlMs: options.leaderTimeoutMs ?? 5000,
+      ttlMs: leaderTimeoutMs,
       intervalMs: tickMs,
       lease: ALLOCATOR_LEASE,
     };
@@ -162,6 +162,7 @@ export class PostgresProvider implements Provider {
 /** A real PostgreSQL server. */
 export function postgres(options: PostgresOptions): ProviderFactory {
   sqlNames(options.schema ?? 'millrace');
+  resolveAllocatorTiming(options, 'postgres');
   const given = [options.connectionString, options.pool, options.client].filter(
     (o) => o !== undefined,
   );
@@ -183,6 +184,7 @@ export function postgres(options: PostgresOptions): ProviderFactory {
 /** Embedded PostgreSQL (PGlite): in memory, or in a directory. No server to run. */
 export function pglite(options: PgliteOptions = {}): ProviderFactory {
   sqlNames(options.schema ?? 'millrace');
+  resolveAllocatorTiming(options, 'pglite');
   return {
     kind: 'pglite',
     open: async () => PostgresProvider.open(await PgliteDatabase.open(options), options),
