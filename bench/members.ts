@@ -27,6 +27,7 @@ const { values } = parseArgs({
     'lease-trials': { type: 'string', default: '10' },
     'session-timeout-ms': { type: 'string', default: '2000' },
     members: { type: 'string', default: '1,2,4' },
+    concurrency: { type: 'string', default: '2' },
   },
 });
 const events = Number(values.events);
@@ -35,9 +36,11 @@ const trials = Number(values.trials);
 const leaseTrials = Number(values['lease-trials']);
 const sessionTimeoutMs = Number(values['session-timeout-ms']);
 const memberCounts = values.members.split(',').map(Number);
+/** The bounded setting: handlers one member runs at once. */
+const bounded = Number(values.concurrency);
 
 /** Publishes `events` events, then starts `count` members at once and times the drain. */
-async function throughput(count: number): Promise<number> {
+async function throughput(count: number, concurrency: number | undefined): Promise<number> {
   const schema = uniqueSchema('bench_members');
   const publisher = await Millrace.open({
     provider: postgres({ connectionString: DATABASE_URL, schema, maxConnections: 4 }),
@@ -63,6 +66,7 @@ async function throughput(count: number): Promise<number> {
           sessionTimeoutMs,
           mode: 'sleep',
           start: 'stdin',
+          concurrency,
         }),
     );
     await Promise.all(members.map((m) => m.opened()));
@@ -136,10 +140,14 @@ function summary({ label, results }: Series): string[] {
   ];
 }
 
-const rates: [number, number][] = [];
+const rates: { count: number; unbounded: number; bounded: number }[] = [];
 for (const count of memberCounts) {
   progress(`throughput: ${count} member(s), ${events} events`);
-  rates.push([count, await throughput(count)]);
+  rates.push({
+    count,
+    unbounded: await throughput(count, undefined),
+    bounded: await throughput(count, bounded),
+  });
 }
 const series = [
   await handovers('kill -9, session ends with the process', 'session', trials, (rig, victim) =>
@@ -155,15 +163,29 @@ const series = [
 ];
 progress('done');
 
-const one = rates[0]?.[1] ?? Number.NaN;
+const first = rates[0];
+const ratio = (rate: number, one: number | undefined) =>
+  one === undefined ? '-' : `${(rate / one).toFixed(2)}x`;
 console.log(`\n${await describeMachine(DATABASE_URL)}\n`);
 console.log(
-  `Throughput: ${events} events over 1,000 streams, ${partitions} partitions, handler waits 1 ms\n`,
+  `Throughput: ${events} events over 1,000 streams, ${partitions} partitions, handler waits 1 ms; a member runs one handler per partition it owns, or at most ${bounded} at once\n`,
 );
 console.log(
   table(
-    ['members', 'events/s', 'vs 1 member'],
-    rates.map(([count, rate]) => [String(count), formatRate(rate), `${(rate / one).toFixed(2)}x`]),
+    [
+      'members',
+      'events/s, one per partition',
+      'vs 1 member',
+      `events/s, ${bounded} per member`,
+      'vs 1 member',
+    ],
+    rates.map(({ count, unbounded, bounded: limited }) => [
+      String(count),
+      formatRate(unbounded),
+      ratio(unbounded, first?.unbounded),
+      formatRate(limited),
+      ratio(limited, first?.bounded),
+    ]),
   ),
 );
 console.log(

@@ -5,7 +5,7 @@
  *
  *   --database-url URL --schema S [--consumer chaos] [--category item]
  *   [--partitions 8] [--session-timeout-ms 2000] [--coordination session|lease]
- *   [--mode history|sleep] [--start now|stdin] [--max-connections 4]
+ *   [--mode history|sleep] [--start now|stdin] [--max-connections 4] [--concurrency N]
  *
  * Modes: `history` records every handling in <schema>.history (see
  * history.ts) before the handler returns; `sleep` waits 1 ms of I/O and
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     mode: { type: 'string', default: 'history' },
     start: { type: 'string', default: 'now' },
     'max-connections': { type: 'string', default: '4' },
+    concurrency: { type: 'string' },
   },
 });
 const databaseUrl = args['database-url'];
@@ -123,6 +124,7 @@ const consumer = millrace.consumer({
   sequence: { category: args.category },
   partitions: Number(args.partitions),
   sessionTimeoutMs: Number(args['session-timeout-ms']),
+  concurrency: args.concurrency === undefined ? undefined : Number(args.concurrency),
   handler,
 });
 consumer.signals.on('assigned', (assignment) =>

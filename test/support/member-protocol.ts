@@ -35,6 +35,8 @@ export interface MemberOptions {
   readonly mode?: 'history' | 'sleep';
   /** `stdin`: open, then wait for a `start` line. @defaultValue 'now' */
   readonly start?: 'now' | 'stdin';
+  /** Handlers the member runs at once. @defaultValue one per partition */
+  readonly concurrency?: number;
   /** millrace's pool size in the member. @defaultValue 4 */
   readonly maxConnections?: number;
 }
@@ -51,6 +53,7 @@ export function memberArgs(options: MemberOptions): string[] {
     ['mode', options.mode],
     ['start', options.start],
     ['max-connections', options.maxConnections],
+    ['concurrency', options.concurrency],
   ];
   return flags.flatMap(([name, value]) => (value === undefined ? [] : [`--${name}`, `${value}`]));
 }

@@ -93,6 +93,36 @@ describe('a consumer on the memory provider', () => {
     }
   });
 
+  it('runs at most `concurrency` handlers at once across its partitions, each partition in order', async () => {
+    const { millrace } = await open();
+    await publish(millrace, 120, 40);
+    let running = 0;
+    let most = 0;
+    const handled: Event[] = [];
+    const consumer = millrace.consumer({
+      name: 'bounded',
+      sequence: { category: 'order' },
+      partitions: 8,
+      concurrency: 3,
+      handler: async (event) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        running--;
+        handled.push(event);
+      },
+    });
+    await consumer.start();
+    await waitFor(() => handled.length === 120, '120 events handled');
+    await consumer.stop();
+    expect(most).toBe(3);
+    const lastVersion = new Map<string, number>();
+    for (const event of handled) {
+      expect(event.version).toBe((lastVersion.get(event.stream) ?? -1) + 1);
+      lastVersion.set(event.stream, event.version);
+    }
+  });
+
   it('gives the handler its context', async () => {
     const { millrace } = await open();
     await publish(millrace, 1);
@@ -414,6 +444,31 @@ describe('failing handlers', () => {
     // Equal jitter: at least half of 20, 40, 80 ms (less a little for timer granularity).
     const gaps = tries.slice(1).map((a, i) => a.at - (tries[i] as { at: number }).at);
     [10, 20, 40].forEach((least, i) => expect(gaps[i]).toBeGreaterThanOrEqual(least - 2));
+  });
+
+  it('frees its concurrency slot during the backoff, so other partitions go on', async () => {
+    const { millrace } = await open();
+    const [stuck, free] = streamsInDifferentPartitions(2);
+    await millrace.publishBatch([
+      { stream: stuck, subject: 'order.created', data: { n: 0 } },
+      { stream: free, subject: 'order.created', data: { n: 1 } },
+      { stream: free, subject: 'order.created', data: { n: 2 } },
+    ]);
+    const handled: number[] = [];
+    const consumer = millrace.consumer({
+      name: 'one-slot',
+      sequence: { category: 'order' },
+      partitions: 2,
+      concurrency: 1,
+      retry: { type: 'fixed', delayMs: 200 },
+      handler: (event, context) => {
+        if (n(event) === 0 && context.attempt < 2) throw new Error('not yet');
+        handled.push(n(event));
+      },
+    });
+    await consumer.start();
+    await waitFor(() => handled.length === 3, 'all three handled');
+    expect(handled).toEqual([1, 2, 0]);
   });
 
   it('logs an error once the attempts are used up, and keeps the partition waiting', async () => {

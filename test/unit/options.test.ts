@@ -38,9 +38,15 @@ describe('resolveConsumerOptions', () => {
       stopTimeoutMs: 30_000,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_333,
+      concurrency: 8,
       maxAttempts: 10,
       retry: { type: 'exponential', baseMs: 100, capMs: 30_000 },
     });
+  });
+
+  it('caps concurrency at the partition count: one handler per partition at most', () => {
+    expect(resolve({ partitions: 4, concurrency: 2 }).concurrency).toBe(2);
+    expect(resolve({ partitions: 4, concurrency: 64 }).concurrency).toBe(4);
   });
 
   it('reads every sequence form', () => {
@@ -103,6 +109,8 @@ describe('resolveConsumerOptions', () => {
     ['partitions', { partitions: 1025 }, /partitions/],
     ['partitions', { partitions: 1.5 }, /partitions/],
     ['partitions', { partitions: '2' }, /partitions/],
+    ['concurrency', { concurrency: 0 }, /concurrency must be an integer from 1/],
+    ['concurrency', { concurrency: 2.5 }, /concurrency/],
     ['startFrom', { startFrom: 'middle' }, /startFrom/],
     ['startFrom', { startFrom: { position: '-1' } }, /position/],
     ['startFrom', { startFrom: { time: new Date('nonsense') } }, /startFrom/],

@@ -4,6 +4,7 @@
  * commits positions in batches, and on stop drains running handlers and
  * commits before leaving, so its partitions move on at once.
  */
+import { HandlerSlots } from './handler-slots.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Assignment, MemberInfo, MemberSession } from '../contracts/membership.js';
@@ -34,6 +35,8 @@ export class Consumer<Data = JsonValue> {
   private stateValue: ConsumerState = 'idle';
   private readonly workers = new Map<number, RunningWorker>();
   private readonly handlerAbort = new AbortController();
+  /** Only when fewer than one slot per partition: otherwise nothing to count. */
+  private readonly slots: HandlerSlots | undefined;
   private readonly committer: PositionCommitter;
   private session: MemberSession | undefined;
   private unregisterWakeups: (() => Promise<void>) | undefined;
@@ -53,6 +56,10 @@ export class Consumer<Data = JsonValue> {
       host: hostname(),
       pid: process.pid,
     };
+    this.slots =
+      this.options.concurrency < this.options.partitions
+        ? new HandlerSlots(this.options.concurrency)
+        : undefined;
     this.committer = new PositionCommitter(
       provider.positions,
       options.name,
@@ -260,6 +267,7 @@ export class Consumer<Data = JsonValue> {
         isLive: () => this.session?.isLive() ?? false,
         stopSignal: stop.signal,
         handlerSignal: this.handlerAbort.signal,
+        slots: this.slots,
         onHandled: (event, p) => this.signals.emit('handled', event, p),
         onFailed: (event, p, attempt, error) =>
           this.signals.emit('failed', event, p, attempt, error),

@@ -50,6 +50,13 @@ export interface ConsumerOptions<Data = JsonValue> {
   sessionTimeoutMs?: number;
   /** How often a member says it is alive. @defaultValue a third of sessionTimeoutMs */
   heartbeatIntervalMs?: number;
+  /**
+   * Handlers this member runs at once across the partitions it owns (each
+   * partition handles one event at a time, in order). Set it to what one
+   * process should do at once, such as the size of the pool its handlers
+   * use: more members then do more work. @defaultValue one per partition
+   */
+  concurrency?: number;
   /** Attempts an event gets; stored in the consumer registry. @defaultValue 10 */
   maxAttempts?: number;
   /** Delay between attempts of a failing handler. @defaultValue exponential, 100 ms to 30 s */
@@ -71,6 +78,8 @@ export interface ResolvedConsumerOptions<Data = JsonValue> {
   readonly stopTimeoutMs: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** At most `partitions`: a member never runs more than one handler per partition. */
+  readonly concurrency: number;
   readonly maxAttempts: number;
   readonly retry: BackoffPolicy;
 }
@@ -200,6 +209,10 @@ export function resolveConsumerOptions<Data>(
     stopTimeoutMs: integer('stopTimeoutMs', options.stopTimeoutMs, 30_000, 0, 3_600_000),
     sessionTimeoutMs,
     heartbeatIntervalMs,
+    concurrency: Math.min(
+      partitions,
+      integer('concurrency', options.concurrency, partitions, 1, 1_000_000),
+    ),
     maxAttempts: integer('maxAttempts', options.maxAttempts, 10, 1, 1_000_000),
     retry: resolveBackoff(options.retry),
   };

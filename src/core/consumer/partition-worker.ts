@@ -10,6 +10,7 @@ import { errorFields, type Logger } from '../logger.js';
 import type { Position } from '../position.js';
 import { backoffDelay } from './backoff.js';
 import type { HandlerContext } from './handler.js';
+import type { HandlerSlots } from './handler-slots.js';
 import type { ResolvedConsumerOptions } from './options.js';
 import type { PositionCommitter } from './position-committer.js';
 import { sleep } from './sleep.js';
@@ -32,6 +33,8 @@ export interface WorkerEnvironment {
   readonly stopSignal: AbortSignal;
   /** Aborted when running handlers must give up. */
   readonly handlerSignal: AbortSignal;
+  /** Shared by the member's partitions when its concurrency is bounded. */
+  readonly slots: HandlerSlots | undefined;
   readonly onHandled: (event: Event, partition: number) => void;
   readonly onFailed: (event: Event, partition: number, attempt: number, error: unknown) => void;
 }
@@ -123,7 +126,7 @@ export class PartitionWorker {
 
   /** Runs the handler until it succeeds; false if stopped while retrying. */
   private async handle(event: Event): Promise<boolean> {
-    const { options, logger, stopSignal } = this.env;
+    const { options, logger, stopSignal, slots } = this.env;
     for (let attempt = 1; ; attempt++) {
       const context: HandlerContext = {
         consumer: options.name,
@@ -134,28 +137,36 @@ export class PartitionWorker {
         signal: this.env.handlerSignal,
         logger,
       };
+      if (slots && !(await slots.acquire(stopSignal))) return false;
+      let failure: { error: unknown } | undefined;
       try {
         await options.handler(event, context);
+      } catch (error) {
+        failure = { error };
+      } finally {
+        // Not held through a retry's backoff: other partitions work meanwhile.
+        slots?.release();
+      }
+      if (failure === undefined) {
         this.env.onHandled(event, this.partition);
         return true;
-      } catch (error) {
-        this.env.onFailed(event, this.partition, attempt, error);
-        const fields = {
-          consumer: options.name,
-          partition: this.partition,
-          position: event.position,
-          stream: event.stream,
-          attempt,
-          ...errorFields(error),
-        };
-        if (attempt >= options.maxAttempts) {
-          logger.error(fields, 'handler keeps failing; the partition waits on this event');
-        } else {
-          logger.warn(fields, 'handler failed; retrying');
-        }
-        await sleep(backoffDelay(options.retry, attempt), stopSignal);
-        if (stopSignal.aborted) return false;
       }
+      this.env.onFailed(event, this.partition, attempt, failure.error);
+      const fields = {
+        consumer: options.name,
+        partition: this.partition,
+        position: event.position,
+        stream: event.stream,
+        attempt,
+        ...errorFields(failure.error),
+      };
+      if (attempt >= options.maxAttempts) {
+        logger.error(fields, 'handler keeps failing; the partition waits on this event');
+      } else {
+        logger.warn(fields, 'handler failed; retrying');
+      }
+      await sleep(backoffDelay(options.retry, attempt), stopSignal);
+      if (stopSignal.aborted) return false;
     }
   }
 
