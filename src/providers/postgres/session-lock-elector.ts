@@ -10,11 +10,11 @@
 import type { Leadership } from '../../core/contracts/elector.js';
 import type { SqlExecutor } from './database.js';
 import { translated } from './errors.js';
-import { CampaigningElector, type ElectorOptions } from './lease-elector.js';
+import { LeaseRowElector, type ElectorOptions } from './lease-elector.js';
 import type { ProcessSession } from './process-session.js';
 import type { QueryBook } from './sql.js';
 
-export class SessionLockElector extends CampaigningElector {
+export class SessionLockElector extends LeaseRowElector {
   constructor(
     db: SqlExecutor,
     book: QueryBook,
@@ -56,13 +56,9 @@ export class SessionLockElector extends CampaigningElector {
     return rows[0] === undefined ? undefined : Number(rows[0].term);
   }
 
-  protected hold(leadership: Leadership): Promise<boolean> {
-    return this.renewLease(leadership);
-  }
-
-  protected async resign(leadership: Leadership): Promise<void> {
+  protected override async resign(leadership: Leadership): Promise<void> {
     const session = await this.session.get();
     await translated(() => session.query(this.book.get('leader_lock_release')));
-    await this.releaseLease(leadership);
+    await super.resign(leadership);
   }
 }
