@@ -4,7 +4,15 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { FencedError, Millrace, postgres, type Consumer, type Event } from '../../src/index.js';
+import { PGlite } from '@electric-sql/pglite';
+import {
+  FencedError,
+  Millrace,
+  pglite,
+  postgres,
+  type Consumer,
+  type Event,
+} from '../../src/index.js';
 import type {
   Coordination,
   PostgresProvider,
@@ -14,26 +22,34 @@ import { recordingLogger, waitFor } from '../support/wait.js';
 
 let schema: string;
 const opened: Millrace[] = [];
+/** `pglite`: every instance on one embedded database, as the members of one process would be. */
+type Mode = Coordination | 'pglite';
+let mode: Mode = 'session';
+let embedded: PGlite | undefined;
 
 beforeEach(() => {
   schema = uniqueSchema('mb');
 });
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((m) => m.close().catch(() => undefined)));
+  await embedded?.close();
+  embedded = undefined;
   await dropSchema(schema);
 });
 
-let coordination: Coordination = 'session';
-
 async function open(): Promise<Millrace> {
+  if (mode === 'pglite') embedded ??= await PGlite.create();
   const millrace = await Millrace.open({
-    provider: postgres({
-      connectionString: TEST_DATABASE_URL,
-      schema,
-      maxConnections: 4,
-      coordination,
-      leaderTimeoutMs: 2000,
-    }),
+    provider:
+      mode === 'pglite'
+        ? pglite({ db: embedded, schema, leaderTimeoutMs: 2000 })
+        : postgres({
+            connectionString: TEST_DATABASE_URL,
+            schema,
+            maxConnections: 4,
+            coordination: mode,
+            leaderTimeoutMs: 2000,
+          }),
     logger: recordingLogger(),
   });
   opened.push(millrace);
@@ -73,129 +89,126 @@ const balanced = (members: Member[], partitions: number) => {
   );
 };
 
-describe.each(['session', 'lease'] as const)(
-  'competing members on postgres, %s coordination',
-  (mode) => {
-    beforeEach(() => {
-      coordination = mode;
-    });
+describe.each(['session', 'lease', 'pglite'] as const)('competing members, %s', (each) => {
+  beforeEach(() => {
+    mode = each;
+  });
 
-    it('splits the partitions evenly, and keeps hot standbys beyond the partition count', async () => {
-      const members = [await member('work', 5), await member('work', 5), await member('work', 5)];
-      await waitFor(() => balanced(members, 5), 'a balanced allocation of 5 over 3');
-      expect(sizes(members).sort()).toEqual([1, 2, 2]);
-      const more = [...members];
-      for (let i = 0; i < 4; i++) more.push(await member('work', 5));
-      await waitFor(() => balanced(more, 5), 'a balanced allocation of 5 over 7');
-      expect(sizes(more).filter((n) => n === 0)).toHaveLength(2);
-    });
+  it('splits the partitions evenly, and keeps hot standbys beyond the partition count', async () => {
+    const members = [await member('work', 5), await member('work', 5), await member('work', 5)];
+    await waitFor(() => balanced(members, 5), 'a balanced allocation of 5 over 3');
+    expect(sizes(members).sort()).toEqual([1, 2, 2]);
+    const more = [...members];
+    for (let i = 0; i < 4; i++) more.push(await member('work', 5));
+    await waitFor(() => balanced(more, 5), 'a balanced allocation of 5 over 7');
+    expect(sizes(more).filter((n) => n === 0)).toHaveLength(2);
+  });
 
-    it('rebalances stickily on join and leave, handling every event on the way', async () => {
-      const first = await member();
-      await waitFor(
-        () => first.consumer.partitions.length === 6,
-        'the first member to own everything',
+  it('rebalances stickily on join and leave, handling every event on the way', async () => {
+    const first = await member();
+    await waitFor(
+      () => first.consumer.partitions.length === 6,
+      'the first member to own everything',
+    );
+    const publisher = await open();
+    const publish = (from: number, count: number) =>
+      publisher.publishBatch(
+        Array.from({ length: count }, (_, i) => ({
+          stream: `order-${(from + i) % 30}`,
+          subject: 'order.placed',
+          data: { n: from + i },
+        })),
       );
-      const publisher = await open();
-      const publish = (from: number, count: number) =>
-        publisher.publishBatch(
-          Array.from({ length: count }, (_, i) => ({
-            stream: `order-${(from + i) % 30}`,
-            subject: 'order.placed',
-            data: { n: from + i },
-          })),
-        );
-      await publish(0, 100);
-      const second = await member();
-      await waitFor(() => balanced([first, second], 6), 'three partitions each');
-      const kept = first.consumer.partitions;
-      await publish(100, 100);
-      const third = await member();
-      await waitFor(() => balanced([first, second, third], 6), 'two partitions each');
-      // Sticky: the first member kept two of the partitions it had.
-      expect(first.consumer.partitions.every((p) => kept.includes(p))).toBe(true);
-      await publish(200, 100);
-      await second.consumer.stop();
-      await waitFor(() => balanced([first, third], 6), 'three each again after the leave');
-      await publish(300, 100);
-      const all = () => [...first.handled, ...second.handled, ...third.handled];
-      await waitFor(() => new Set(all().map((e) => e.id)).size === 400, 'all 400 events');
-      // A partition moves only after its owner committed and released it: no event twice.
-      expect(all()).toHaveLength(400);
-    });
+    await publish(0, 100);
+    const second = await member();
+    await waitFor(() => balanced([first, second], 6), 'three partitions each');
+    const kept = first.consumer.partitions;
+    await publish(100, 100);
+    const third = await member();
+    await waitFor(() => balanced([first, second, third], 6), 'two partitions each');
+    // Sticky: the first member kept two of the partitions it had.
+    expect(first.consumer.partitions.every((p) => kept.includes(p))).toBe(true);
+    await publish(200, 100);
+    await second.consumer.stop();
+    await waitFor(() => balanced([first, third], 6), 'three each again after the leave');
+    await publish(300, 100);
+    const all = () => [...first.handled, ...second.handled, ...third.handled];
+    await waitFor(() => new Set(all().map((e) => e.id)).size === 400, 'all 400 events');
+    // A partition moves only after its owner committed and released it: no event twice.
+    expect(all()).toHaveLength(400);
+  });
 
-    it('hands over at once when a member stops gracefully', async () => {
-      const a = await member();
-      const b = await member();
-      await waitFor(() => balanced([a, b], 6), 'three each');
-      const started = Date.now();
-      await a.consumer.stop();
-      await waitFor(() => b.consumer.partitions.length === 6, 'the survivor to own everything');
-      expect(Date.now() - started).toBeLessThan(1000);
-    });
+  it('hands over at once when a member stops gracefully', async () => {
+    const a = await member();
+    const b = await member();
+    await waitFor(() => balanced([a, b], 6), 'three each');
+    const started = Date.now();
+    await a.consumer.stop();
+    await waitFor(() => b.consumer.partitions.length === 6, 'the survivor to own everything');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
 
-    it('replaces a member that stops heartbeating, within the session timeout', async () => {
-      const a = await member('work', 6, 2000);
-      const b = await member('work', 6, 2000);
-      await waitFor(() => balanced([a, b], 6), 'three each');
-      // Heartbeats stop, the member does not leave: as a process frozen or cut off.
-      (a.consumer as unknown as { session: { close(): void } }).session.close();
-      const started = Date.now();
-      await waitFor(
-        () => b.consumer.partitions.length === 6,
-        'the other member to take over',
-        10_000,
+  it('replaces a member that stops heartbeating, within the session timeout', async () => {
+    const a = await member('work', 6, 2000);
+    const b = await member('work', 6, 2000);
+    await waitFor(() => balanced([a, b], 6), 'three each');
+    // Heartbeats stop, the member does not leave: as a process frozen or cut off.
+    (a.consumer as unknown as { session: { close(): void } }).session.close();
+    const started = Date.now();
+    await waitFor(
+      () => b.consumer.partitions.length === 6,
+      'the other member to take over',
+      10_000,
+    );
+    expect(Date.now() - started).toBeLessThan(2000 + 1000);
+  });
+
+  it("refuses a stale member's commits with a typed error (fencing)", async () => {
+    const a = await member();
+    await waitFor(() => a.consumer.partitions.length === 6, 'a owns everything');
+    const provider = a.millrace.provider as PostgresProvider;
+    const b = await member();
+    await waitFor(() => balanced([a, b], 6), 'three each');
+    const moved = b.consumer.partitions[0] as number;
+    const attempt = provider.positions.commit('work', a.consumer.member.id, [
+      { partition: moved, position: '999', generation: 1_000_000 },
+    ]);
+    await expect(attempt).rejects.toBeInstanceOf(FencedError);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'fenced',
+      details: { partitions: [moved] },
+    });
+    const own = a.consumer.partitions[0] as number;
+    await expect(
+      provider.positions.commit('work', a.consumer.member.id, [
+        { partition: own, position: '1', generation: 0 },
+      ]),
+    ).rejects.toBeInstanceOf(FencedError);
+  });
+
+  it('elects one leader, and another when it goes', async () => {
+    const a = await member();
+    const b = await member();
+    const leaders = () =>
+      [a, b].filter(
+        (m) => (m.millrace.provider as PostgresProvider).membership.leadership() !== undefined,
       );
-      expect(Date.now() - started).toBeLessThan(2000 + 1000);
-    });
-
-    it("refuses a stale member's commits with a typed error (fencing)", async () => {
-      const a = await member();
-      await waitFor(() => a.consumer.partitions.length === 6, 'a owns everything');
-      const provider = a.millrace.provider as PostgresProvider;
-      const b = await member();
-      await waitFor(() => balanced([a, b], 6), 'three each');
-      const moved = b.consumer.partitions[0] as number;
-      const attempt = provider.positions.commit('work', a.consumer.member.id, [
-        { partition: moved, position: '999', generation: 1_000_000 },
-      ]);
-      await expect(attempt).rejects.toBeInstanceOf(FencedError);
-      await expect(attempt).rejects.toMatchObject({
-        code: 'fenced',
-        details: { partitions: [moved] },
-      });
-      const own = a.consumer.partitions[0] as number;
-      await expect(
-        provider.positions.commit('work', a.consumer.member.id, [
-          { partition: own, position: '1', generation: 0 },
-        ]),
-      ).rejects.toBeInstanceOf(FencedError);
-    });
-
-    it('elects one leader, and another when it goes', async () => {
-      const a = await member();
-      const b = await member();
-      const leaders = () =>
-        [a, b].filter(
-          (m) => (m.millrace.provider as PostgresProvider).membership.leadership() !== undefined,
-        );
-      await waitFor(() => leaders().length === 1, 'one leader');
-      const leader = leaders()[0] as Member;
-      const other = leader === a ? b : a;
-      await leader.millrace.close();
-      await waitFor(
-        () => (other.millrace.provider as PostgresProvider).membership.leadership() !== undefined,
-        'the other to lead',
-        3000,
-      );
-      await waitFor(() => other.consumer.partitions.length === 6, 'the survivor to own everything');
-    });
-  },
-);
+    await waitFor(() => leaders().length === 1, 'one leader');
+    const leader = leaders()[0] as Member;
+    const other = leader === a ? b : a;
+    await leader.millrace.close();
+    await waitFor(
+      () => (other.millrace.provider as PostgresProvider).membership.leadership() !== undefined,
+      'the other to lead',
+      3000,
+    );
+    await waitFor(() => other.consumer.partitions.length === 6, 'the survivor to own everything');
+  });
+});
 
 describe('members watched through their database sessions', () => {
   beforeEach(() => {
-    coordination = 'session';
+    mode = 'session';
   });
 
   it("moves a member's partitions at once when its database session ends", async () => {
