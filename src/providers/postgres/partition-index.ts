@@ -66,7 +66,9 @@ async function buildIndex(
       const now = await state(session);
       if (now === 'valid') return;
       if (now === 'invalid') {
-        await session.exec(`DROP INDEX CONCURRENTLY "${book.names.schema}"."${index}"`);
+        const drop =
+          kind === 'category' ? 'drop_category_partition_index' : 'drop_log_partition_index';
+        await session.exec(book.get(drop, partitions));
       }
       const create =
         kind === 'category' ? 'create_category_partition_index' : 'create_log_partition_index';
