@@ -3,7 +3,14 @@
  * machinery branch on `code` and `retriable`, never on message text.
  */
 export type ErrorCode =
-  'validation' | 'conflict' | 'connection' | 'not_found' | 'fenced' | 'unsupported' | 'closed';
+  | 'validation'
+  | 'conflict'
+  | 'connection'
+  | 'not_found'
+  | 'fenced'
+  | 'unsupported'
+  | 'closed'
+  | 'timeout';
 
 export interface ErrorOptions {
   /** A finer-grained, stable reason inside the code, e.g. `payload_too_large`. */
@@ -93,4 +100,11 @@ export class ClosedError extends MillraceError {
 
 export function isMillraceError(error: unknown): error is MillraceError {
   return error instanceof MillraceError;
+}
+
+/** A handler ran past the consumer's `ackTimeoutMs`: the attempt failed, its signal was aborted. */
+export class AckTimeoutError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('timeout', message, true, { reason: 'ack_timeout', ...options });
+  }
 }

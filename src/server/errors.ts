@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported: 501,
   connection: 503,
   closed: 503,
+  timeout: 504,
 };
 
 // Reasons whose meaning HTTP has its own status for, whatever the code.

@@ -69,10 +69,37 @@ function streamsInDifferentPartitions(count: number): [string, string] {
 }
 
 describe('a consumer on the memory provider', () => {
-  it('handles every event once, in order per stream and per partition', async () => {
+  it.each(['stream', 'partition', 'none'] as const)(
+    'handles every event once, in order per stream (%s ordering)',
+    async (ordering) => {
+      const { millrace } = await open();
+      await publish(millrace, 150, 20);
+      const { consumer, handled } = recorder(millrace, { partitions: 4, batchSize: 7, ordering });
+      await consumer.start();
+      await publish(millrace, 50, 20, 150);
+      await waitFor(() => handled.length >= 200, '200 events handled');
+      await consumer.stop();
+      expect(handled.map((h) => n(h.event)).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 200 }, (_, i) => i),
+      );
+      const lastVersion = new Map<string, number>();
+      for (const { event, context } of handled) {
+        expect(context.partition).toBe(streamHash(event.stream) % 4);
+        if (ordering === 'none') continue;
+        expect(event.version).toBe((lastVersion.get(event.stream) ?? -1) + 1);
+        lastVersion.set(event.stream, event.version);
+      }
+    },
+  );
+
+  it('handles a partition strictly in position order with partition ordering', async () => {
     const { millrace } = await open();
     await publish(millrace, 150, 20);
-    const { consumer, handled } = recorder(millrace, { partitions: 4, batchSize: 7 });
+    const { consumer, handled } = recorder(millrace, {
+      partitions: 4,
+      batchSize: 7,
+      ordering: 'partition',
+    });
     await consumer.start();
     expect(consumer.partitions).toEqual([0, 1, 2, 3]);
     await publish(millrace, 50, 20, 150);
@@ -469,34 +496,6 @@ describe('failing handlers', () => {
     await consumer.start();
     await waitFor(() => handled.length === 3, 'all three handled');
     expect(handled).toEqual([1, 2, 0]);
-  });
-
-  it('logs an error once the attempts are used up, and keeps the partition waiting', async () => {
-    const { millrace, logger } = await open();
-    await millrace.publishBatch([
-      { stream: 'order-1', subject: 'order.created', data: { n: 0 } },
-      { stream: 'order-1', subject: 'order.created', data: { n: 1 } },
-    ]);
-    const seen: number[] = [];
-    const consumer = millrace.consumer({
-      name: 'doomed',
-      sequence: { category: 'order' },
-      partitions: 1,
-      maxAttempts: 2,
-      retry: { type: 'fixed', delayMs: 5 },
-      handler: (event) => {
-        seen.push(n(event));
-        throw new Error('always');
-      },
-    });
-    await consumer.start();
-    await waitFor(() => seen.length >= 4, 'several attempts');
-    await consumer.stop();
-    expect(new Set(seen)).toEqual(new Set([0]));
-    const messages = logger.lines.map((l) => `${l.level}: ${l.message}`);
-    expect(messages).toContain('warn: handler failed; retrying');
-    expect(messages).toContain('error: handler keeps failing; the partition waits on this event');
-    expect((await millrace.provider.positions.load('doomed'))[0]?.position).toBe('0');
   });
 });
 

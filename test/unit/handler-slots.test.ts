@@ -2,35 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { HandlerSlots } from '../../src/core/consumer/handler-slots.js';
 
 describe('handler slots', () => {
-  it('grants up to its size, then hands released slots to waiters in arrival order', async () => {
+  it('grants up to its size, then hands released slots to waiters in the order they asked', () => {
     const slots = new HandlerSlots(2);
-    const never = new AbortController().signal;
-    expect(await slots.acquire(never)).toBe(true);
-    expect(await slots.acquire(never)).toBe(true);
+    expect(slots.tryAcquire()).toBe(true);
+    expect(slots.tryAcquire()).toBe(true);
+    expect(slots.tryAcquire()).toBe(false);
     const order: string[] = [];
-    const first = slots.acquire(never).then((ok) => order.push(`first ${ok}`));
-    const second = slots.acquire(never).then((ok) => order.push(`second ${ok}`));
-    await Promise.resolve();
-    expect(order).toEqual([]);
+    slots.whenFree(() => order.push('first'));
+    slots.whenFree(() => order.push('second'));
     slots.release();
-    await first;
-    expect(order).toEqual(['first true']);
+    expect(order).toEqual(['first']);
     slots.release();
-    await second;
-    expect(order).toEqual(['first true', 'second true']);
+    expect(order).toEqual(['first', 'second']);
+    // Both released slots went to the waiters: none is free.
+    expect(slots.tryAcquire()).toBe(false);
   });
 
-  it('gives up without a slot when the signal aborts, and the slot goes to the next waiter', async () => {
+  it('skips a cancelled request, and frees the slot when nobody waits', () => {
     const slots = new HandlerSlots(1);
-    const never = new AbortController().signal;
-    await slots.acquire(never);
-    const stop = new AbortController();
-    const abandoned = slots.acquire(stop.signal);
-    const next = slots.acquire(never);
-    stop.abort();
-    expect(await abandoned).toBe(false);
+    slots.tryAcquire();
+    const heard: string[] = [];
+    const cancel = slots.whenFree(() => heard.push('cancelled'));
+    slots.whenFree(() => heard.push('kept'));
+    cancel();
     slots.release();
-    expect(await next).toBe(true);
-    expect(await slots.acquire(AbortSignal.abort())).toBe(false);
+    expect(heard).toEqual(['kept']);
+    slots.release();
+    expect(slots.tryAcquire()).toBe(true);
   });
 });

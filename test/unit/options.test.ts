@@ -38,15 +38,19 @@ describe('resolveConsumerOptions', () => {
       stopTimeoutMs: 30_000,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_333,
-      concurrency: 8,
+      ordering: 'stream',
+      concurrency: 16,
+      ackTimeoutMs: 300_000,
       maxAttempts: 10,
       retry: { type: 'exponential', baseMs: 100, capMs: 30_000 },
     });
   });
 
-  it('caps concurrency at the partition count: one handler per partition at most', () => {
-    expect(resolve({ partitions: 4, concurrency: 2 }).concurrency).toBe(2);
-    expect(resolve({ partitions: 4, concurrency: 64 }).concurrency).toBe(4);
+  it('caps concurrency at the partition count under partition ordering only', () => {
+    expect(resolve({ partitions: 4, concurrency: 2, ordering: 'partition' }).concurrency).toBe(2);
+    expect(resolve({ partitions: 4, concurrency: 64, ordering: 'partition' }).concurrency).toBe(4);
+    expect(resolve({ partitions: 4, concurrency: 64 }).concurrency).toBe(64);
+    expect(resolve({ partitions: 4, ordering: 'none' }).concurrency).toBe(16);
   });
 
   it('reads every sequence form', () => {
@@ -111,6 +115,8 @@ describe('resolveConsumerOptions', () => {
     ['partitions', { partitions: '2' }, /partitions/],
     ['concurrency', { concurrency: 0 }, /concurrency must be an integer from 1/],
     ['concurrency', { concurrency: 2.5 }, /concurrency/],
+    ['ordering', { ordering: 'random' }, /ordering must be one of stream, partition, none/],
+    ['ackTimeoutMs', { ackTimeoutMs: -1 }, /ackTimeoutMs/],
     ['startFrom', { startFrom: 'middle' }, /startFrom/],
     ['startFrom', { startFrom: { position: '-1' } }, /position/],
     ['startFrom', { startFrom: { time: new Date('nonsense') } }, /startFrom/],

@@ -21,6 +21,10 @@ import { Signals, type ConsumerSignals } from './signals.js';
 import { sleep } from './sleep.js';
 import type { WakeupHub } from './wakeup-hub.js';
 
+/** How often a member looks for dead letters retried by an operator (at least its poll interval). */
+const REPLAY_POLL_MS = 2000;
+const REPLAY_BATCH = 100;
+
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 interface RunningWorker {
@@ -35,7 +39,7 @@ export class Consumer<Data = JsonValue> {
   private stateValue: ConsumerState = 'idle';
   private readonly workers = new Map<number, RunningWorker>();
   private readonly handlerAbort = new AbortController();
-  /** Only when fewer than one slot per partition: otherwise nothing to count. */
+  /** Shared by the partitions; none where one handler per partition is the bound already. */
   private readonly slots: HandlerSlots | undefined;
   private readonly committer: PositionCommitter;
   private session: MemberSession | undefined;
@@ -44,6 +48,8 @@ export class Consumer<Data = JsonValue> {
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private assignmentChain: Promise<void> = Promise.resolve();
+  private replayTimer: NodeJS.Timeout | undefined;
+  private lookingForReplays = false;
 
   constructor(
     private readonly provider: Provider,
@@ -57,9 +63,9 @@ export class Consumer<Data = JsonValue> {
       pid: process.pid,
     };
     this.slots =
-      this.options.concurrency < this.options.partitions
-        ? new HandlerSlots(this.options.concurrency)
-        : undefined;
+      options.ordering === 'partition' && options.concurrency >= options.partitions
+        ? undefined
+        : new HandlerSlots(options.concurrency);
     this.committer = new PositionCommitter(
       provider.positions,
       options.name,
@@ -128,6 +134,7 @@ export class Consumer<Data = JsonValue> {
       });
       await this.apply(this.session.current());
       if (this.stateValue !== 'starting') return;
+      this.watchReplays();
       this.stateValue = 'running';
       this.signals.emit('started');
     } catch (error) {
@@ -163,6 +170,7 @@ export class Consumer<Data = JsonValue> {
 
   private async shutdown(): Promise<void> {
     this.stopAssignments?.();
+    if (this.replayTimer !== undefined) clearInterval(this.replayTimer);
     const running = [...this.workers.values()];
     for (const { stop } of running) stop.abort();
     const drained = Promise.all(running.map((r) => r.done));
@@ -246,6 +254,35 @@ export class Consumer<Data = JsonValue> {
     for (const partition of ours) this.committer.drop(partition);
   }
 
+  /**
+   * Dead letters an operator retried wait in the store as replays for their
+   * partition's owner: one query per member now and then, almost always
+   * empty (a partial index holds only replays).
+   */
+  private watchReplays(): void {
+    const everyMs = Math.max(this.options.pollIntervalMs, REPLAY_POLL_MS);
+    this.replayTimer = setInterval(() => void this.lookForReplays(), everyMs);
+    this.replayTimer.unref();
+    void this.lookForReplays();
+  }
+
+  private async lookForReplays(): Promise<void> {
+    const partitions = this.partitions;
+    if (this.lookingForReplays || partitions.length === 0) return;
+    this.lookingForReplays = true;
+    try {
+      const due = await this.provider.deliveries.dueReplays(this.name, partitions, REPLAY_BATCH);
+      for (const record of due) this.workers.get(record.partition)?.worker.replay([record]);
+    } catch (error) {
+      this.logger.warn(
+        { consumer: this.name, ...errorFields(error) },
+        'could not look for retried dead letters',
+      );
+    } finally {
+      this.lookingForReplays = false;
+    }
+  }
+
   private async stopWorkers(partitions: readonly number[]): Promise<void> {
     const running = partitions
       .map((partition) => this.workers.get(partition))
@@ -261,6 +298,7 @@ export class Consumer<Data = JsonValue> {
       {
         options: this.options as ResolvedConsumerOptions<unknown>,
         log: this.provider.log,
+        deliveries: this.provider.deliveries,
         committer: this.committer,
         logger: this.logger,
         member: this.member.id,

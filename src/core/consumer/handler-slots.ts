@@ -1,7 +1,8 @@
 /**
- * The handlers one member may run at once across its partitions (each
- * partition runs one at a time, in order). Waiting partitions take turns in
- * arrival order, so a busy partition cannot starve the others.
+ * The handlers one member may run at once, across its partitions. A
+ * partition that finds none free asks to be handed the next one released;
+ * waiting partitions are served in the order they asked, so a busy
+ * partition cannot starve the others.
  */
 export class HandlerSlots {
   private free: number;
@@ -11,26 +12,22 @@ export class HandlerSlots {
     this.free = size;
   }
 
-  /** Resolves true with a slot, or false if `signal` aborts first (no slot taken). */
-  acquire(signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const granted = () => {
-        signal.removeEventListener('abort', aborted);
-        resolve(true);
-      };
-      const aborted = () => {
-        const index = this.waiting.indexOf(granted);
-        if (index >= 0) this.waiting.splice(index, 1);
-        resolve(false);
-      };
-      this.waiting.push(granted);
-      signal.addEventListener('abort', aborted, { once: true });
-    });
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
+  /**
+   * Calls `granted`, holding a slot, as soon as one is released; returns a
+   * cancel function (a cancelled request takes nothing).
+   */
+  whenFree(granted: () => void): () => void {
+    this.waiting.push(granted);
+    return () => {
+      const index = this.waiting.indexOf(granted);
+      if (index >= 0) this.waiting.splice(index, 1);
+    };
   }
 
   /** Hands the slot to the longest waiter, or frees it. */

@@ -11,13 +11,55 @@ export interface HandlerContext {
   readonly generation: number;
   /** 1 on the first attempt. */
   readonly attempt: number;
-  /** Aborted when the handler must give up: the consumer is stopping past its timeout. */
+  /**
+   * Aborted when the handler must give up: it ran past `ackTimeoutMs` (the
+   * attempt has failed already), or the consumer is stopping past its
+   * timeout.
+   */
   readonly signal: AbortSignal;
   readonly logger: Logger;
 }
 
-/** Handles one event. Throwing (or rejecting) makes the attempt a failure to retry. */
+/**
+ * What a handler may return instead of throwing: try again after a delay
+ * (an attempt, counted against `maxAttempts`), give up now (a dead letter),
+ * or cancel (the event needs no handling; recorded as cancelled).
+ */
+export type Decision =
+  | { readonly decision: 'retry'; readonly afterMs: number; readonly reason?: string | undefined }
+  | { readonly decision: 'dead-letter'; readonly reason?: string | undefined }
+  | { readonly decision: 'cancel'; readonly reason?: string | undefined };
+
+/** Try this event again after `afterMs` (its other attempts counted as usual). */
+export function retryAfter(afterMs: number, reason?: string): Decision {
+  if (!Number.isSafeInteger(afterMs) || afterMs < 0) {
+    throw new RangeError(`retryAfter needs a whole number of milliseconds >= 0, got ${afterMs}`);
+  }
+  return { decision: 'retry', afterMs, reason };
+}
+
+/** Give up on this event now: it becomes a dead letter, to inspect and retry later. */
+export function deadLetter(reason?: string): Decision {
+  return { decision: 'dead-letter', reason };
+}
+
+/** This event needs no handling: it is recorded as cancelled and the consumer moves on. */
+export function cancel(reason?: string): Decision {
+  return { decision: 'cancel', reason };
+}
+
+export function isDecision(value: unknown): value is Decision {
+  if (typeof value !== 'object' || value === null) return false;
+  const decision = (value as { decision?: unknown }).decision;
+  return decision === 'retry' || decision === 'dead-letter' || decision === 'cancel';
+}
+
+/**
+ * Handles one event. Returning (nothing) completes it; throwing (or
+ * rejecting) fails the attempt, to be retried with backoff; returning a
+ * Decision says what to do without throwing.
+ */
 export type Handler<Data = JsonValue> = (
   event: Event<Data>,
   context: HandlerContext,
-) => void | Promise<void>;
+) => void | Decision | Promise<void | Decision>;

@@ -8,6 +8,7 @@ import { validatePosition } from '../position.js';
 import { toSequence, type EventSequence, type SequenceInput } from '../sequence.js';
 import { validateSubjectPattern } from '../subjects.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { ORDERINGS, type Ordering } from './delivery-window.js';
 import type { Handler } from './handler.js';
 
 export type StartFromInput = 'beginning' | 'end' | { position: string } | { time: Date };
@@ -51,12 +52,25 @@ export interface ConsumerOptions<Data = JsonValue> {
   /** How often a member says it is alive. @defaultValue a third of sessionTimeoutMs */
   heartbeatIntervalMs?: number;
   /**
-   * Handlers this member runs at once across the partitions it owns (each
-   * partition handles one event at a time, in order). Set it to what one
-   * process should do at once, such as the size of the pool its handlers
-   * use: more members then do more work. @defaultValue one per partition
+   * What may run side by side: `stream` (one event at a time per stream, in
+   * version order; a retrying event holds back only its own stream),
+   * `partition` (one at a time per partition, in order) or `none` (anything;
+   * a retrying event holds back nothing). @defaultValue 'stream'
+   */
+  ordering?: Ordering;
+  /**
+   * Handlers this member runs at once across the partitions it owns. Set it
+   * to what one process should do at once, such as the size of the pool its
+   * handlers use: more members then do more work. With `partition` ordering
+   * a partition runs one at a time, so more than `partitions` adds nothing.
+   * @defaultValue 16
    */
   concurrency?: number;
+  /**
+   * A handler running longer than this fails its attempt: its `signal`
+   * aborts and the event gets its next attempt (0: never). @defaultValue 300000
+   */
+  ackTimeoutMs?: number;
   /** Attempts an event gets; stored in the consumer registry. @defaultValue 10 */
   maxAttempts?: number;
   /** Delay between attempts of a failing handler. @defaultValue exponential, 100 ms to 30 s */
@@ -78,8 +92,10 @@ export interface ResolvedConsumerOptions<Data = JsonValue> {
   readonly stopTimeoutMs: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  /** At most `partitions`: a member never runs more than one handler per partition. */
+  readonly ordering: Ordering;
+  /** With `partition` ordering, at most `partitions`. */
   readonly concurrency: number;
+  readonly ackTimeoutMs: number;
   readonly maxAttempts: number;
   readonly retry: BackoffPolicy;
 }
@@ -195,6 +211,13 @@ export function resolveConsumerOptions<Data>(
       { reason: 'invalid_option', details: { option: 'heartbeatIntervalMs' } },
     );
   }
+  const ordering = options.ordering ?? 'stream';
+  if (!ORDERINGS.includes(ordering)) {
+    throw new ValidationError(
+      `consumer option ordering must be one of ${ORDERINGS.join(', ')}, got ${JSON.stringify(ordering)}`,
+      { reason: 'invalid_option', details: { option: 'ordering' } },
+    );
+  }
   return {
     name,
     sequence,
@@ -209,10 +232,12 @@ export function resolveConsumerOptions<Data>(
     stopTimeoutMs: integer('stopTimeoutMs', options.stopTimeoutMs, 30_000, 0, 3_600_000),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    concurrency: Math.min(
-      partitions,
-      integer('concurrency', options.concurrency, partitions, 1, 1_000_000),
-    ),
+    ordering,
+    concurrency:
+      ordering === 'partition'
+        ? Math.min(partitions, integer('concurrency', options.concurrency, 16, 1, 100_000))
+        : integer('concurrency', options.concurrency, 16, 1, 100_000),
+    ackTimeoutMs: integer('ackTimeoutMs', options.ackTimeoutMs, 300_000, 0, 86_400_000),
     maxAttempts: integer('maxAttempts', options.maxAttempts, 10, 1, 1_000_000),
     retry: resolveBackoff(options.retry),
   };

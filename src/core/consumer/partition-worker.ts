@@ -1,19 +1,28 @@
 /**
- * Works one partition of one consumer: reads a page after the partition's
- * position, handles its events in order, records progress with the
- * committer, and waits for a wake-up or the poll interval when caught up.
- * The next page is fetched while the current one is handled.
+ * Works one partition of one consumer. It reads pages after the partition's
+ * position into a delivery window, starts what the ordering allows as
+ * handler slots free up, retries failures after their backoff, records dead
+ * letters and cancellations, and hands the low watermark to the committer.
+ * Reading runs alongside handling (the next page arrives while this one is
+ * handled), bounded by the window's size. On stop it starts nothing new,
+ * lets running handlers finish, and leaves the position at the watermark.
  */
+import type {
+  DeliveryError,
+  DeliveryRecord,
+  DeliveryStore,
+  DeliveryUpdate,
+} from '../contracts/deliveries.js';
 import type { LogStore, PartitionSlice, ReadPage } from '../contracts/log.js';
 import type { Event } from '../event.js';
 import { errorFields, type Logger } from '../logger.js';
-import type { Position } from '../position.js';
-import { backoffDelay } from './backoff.js';
-import type { HandlerContext } from './handler.js';
+import { comparePositions, type Position } from '../position.js';
+import { Attempt, type AttemptScope } from './attempt.js';
+import { DeliveryWindow, entryFor, type Entry } from './delivery-window.js';
 import type { HandlerSlots } from './handler-slots.js';
 import type { ResolvedConsumerOptions } from './options.js';
+import { decideOutcome, type Outcome } from './outcome.js';
 import type { PositionCommitter } from './position-committer.js';
-import { sleep } from './sleep.js';
 
 /** How often a member whose membership may have lapsed looks again. */
 const LAPSED_CHECK_MS = 50;
@@ -21,9 +30,13 @@ const LAPSED_CHECK_MS = 50;
 /** How soon to read again when committed events wait behind an open transaction. */
 const PENDING_RETRY_MS = [1, 2, 5, 10, 20, 50];
 
+/** How long to wait before recording a dead letter again after the store failed. */
+const RECORD_RETRY_MS = 500;
+
 export interface WorkerEnvironment {
   readonly options: ResolvedConsumerOptions<unknown>;
   readonly log: LogStore;
+  readonly deliveries: DeliveryStore;
   readonly committer: PositionCommitter;
   readonly logger: Logger;
   readonly member: string;
@@ -33,16 +46,47 @@ export interface WorkerEnvironment {
   readonly stopSignal: AbortSignal;
   /** Aborted when running handlers must give up. */
   readonly handlerSignal: AbortSignal;
-  /** Shared by the member's partitions when its concurrency is bounded. */
+  /** Shared by the member's partitions; undefined: one handler per partition is the only bound. */
   readonly slots: HandlerSlots | undefined;
   readonly onHandled: (event: Event, partition: number) => void;
   readonly onFailed: (event: Event, partition: number, attempt: number, error: unknown) => void;
 }
 
+interface Running {
+  readonly entry: Entry;
+  readonly attempt: Attempt;
+  /** A retried dead letter, behind the position: it does not hold the watermark. */
+  readonly replay: boolean;
+}
+
 export class PartitionWorker {
-  private woken = false;
-  private wake: (() => void) | undefined;
+  private readonly window: DeliveryWindow;
   private readonly slice: PartitionSlice | undefined;
+  private readonly scope: AttemptScope;
+  private readonly running = new Set<Running>();
+  /** Retried dead letters handed over by the consumer, not yet started. */
+  private readonly replays: Entry[] = [];
+  private readonly replaying = new Set<string>();
+  /** Records the store holds for events past the position, loaded once at start. */
+  private known = new Map<string, DeliveryRecord>();
+  private readAfter: Position;
+  private readDue = true;
+  private reading = false;
+  private pendingRounds = 0;
+  private timers = new Set<NodeJS.Timeout>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private lapseTimer: NodeJS.Timeout | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
+  /** Slots handed to this partition while it waited, not yet used. */
+  private heldSlots = 0;
+  private cancelSlotRequest: (() => void) | undefined;
+  /** Writes of delivery records queued or in flight. */
+  private recording = 0;
+  private writes: Promise<void> = Promise.resolve();
+  /** Records loaded: nothing is read or started before. */
+  private loaded = false;
+  private pumpQueued = false;
+  private finish: (() => void) | undefined;
 
   constructor(
     private readonly env: WorkerEnvironment,
@@ -52,6 +96,16 @@ export class PartitionWorker {
   ) {
     const count = env.options.partitions;
     this.slice = count > 1 ? { index: partition, count } : undefined;
+    this.window = new DeliveryWindow(env.options.ordering);
+    this.readAfter = position;
+    this.scope = {
+      consumer: env.options.name,
+      member: env.member,
+      partition,
+      generation,
+      logger: env.logger,
+      stopSignal: env.handlerSignal,
+    };
   }
 
   /** Events may have arrived (in streams with these hashes, if given): read now, not at the next poll. */
@@ -60,158 +114,376 @@ export class PartitionWorker {
     if (slice && streamHashes && !streamHashes.some((hash) => hash % slice.count === slice.index)) {
       return;
     }
-    this.woken = true;
-    this.wake?.();
+    this.readDue = true;
+    this.schedule();
   }
 
+  /** Retried dead letters of this partition, due now. */
+  replay(records: readonly DeliveryRecord[]): void {
+    for (const record of records) {
+      if (this.replaying.has(record.event.id)) continue;
+      this.replaying.add(record.event.id);
+      this.replays.push({ ...entryFor(record.event, record), state: 'waiting' });
+    }
+    this.schedule();
+  }
+
+  /** Runs until stopped and drained. */
   async run(): Promise<void> {
     const { stopSignal } = this.env;
-    let pendingRounds = 0;
-    let page = await this.readOrNull(this.position);
-    while (!stopSignal.aborted) {
-      if (page === null) {
-        await this.idle(this.env.options.pollIntervalMs);
-        page = await this.readOrNull(this.position);
-        continue;
-      }
-      const prefetch = page.hasMore ? this.read(page.next) : undefined;
-      prefetch?.catch(() => undefined);
-      const finished = await this.handlePage(page);
-      if (!finished) {
-        await prefetch?.catch(() => undefined);
-        return;
-      }
-      if (prefetch) {
-        page = await prefetch.catch((error: unknown) => this.readFailed(error));
-        continue;
-      }
-      if (page.events.length > 0) pendingRounds = 0;
-      if (page.pending) {
-        await this.idle(
-          PENDING_RETRY_MS[Math.min(pendingRounds++, PENDING_RETRY_MS.length - 1)] ?? 50,
-        );
-      } else {
-        pendingRounds = 0;
-        await this.idle(this.env.options.pollIntervalMs);
-      }
-      page = await this.readOrNull(this.position);
-    }
+    const finished = new Promise<void>((resolve) => (this.finish = resolve));
+    stopSignal.addEventListener('abort', () => this.schedule(), { once: true });
+    this.known = await this.loadRecords();
+    this.loaded = true;
+    this.schedule();
+    await finished;
   }
 
-  /** Handles every event of the page; false if stopped part-way. */
-  private async handlePage(page: ReadPage): Promise<boolean> {
-    for (const event of page.events) {
-      if (!(await this.untilLive())) return false;
-      if (!(await this.handle(event))) return false;
-      this.position = event.position;
-      this.env.committer.advance(this.partition, event.position, this.generation, 1);
-    }
-    this.position = page.next;
-    this.env.committer.advance(this.partition, page.next, this.generation, 0);
-    return true;
-  }
-
-  /**
-   * Waits while the membership may have lapsed (a frozen process that just
-   * woke up must not act on partitions given away meanwhile); false if
-   * stopped. A lapsed member is told by its next heartbeat and stops.
-   */
-  private async untilLive(): Promise<boolean> {
-    while (!this.env.isLive()) {
-      if (this.env.stopSignal.aborted) return false;
-      await sleep(LAPSED_CHECK_MS, this.env.stopSignal);
-    }
-    return !this.env.stopSignal.aborted;
-  }
-
-  /** Runs the handler until it succeeds; false if stopped while retrying. */
-  private async handle(event: Event): Promise<boolean> {
-    const { options, logger, stopSignal, slots } = this.env;
-    for (let attempt = 1; ; attempt++) {
-      const context: HandlerContext = {
-        consumer: options.name,
-        member: this.env.member,
-        partition: this.partition,
-        generation: this.generation,
-        attempt,
-        signal: this.env.handlerSignal,
-        logger,
-      };
-      if (slots && !(await slots.acquire(stopSignal))) return false;
-      let failure: { error: unknown } | undefined;
+  private async loadRecords(): Promise<Map<string, DeliveryRecord>> {
+    const { deliveries, options, stopSignal } = this.env;
+    for (;;) {
       try {
-        await options.handler(event, context);
+        const records = await deliveries.loadAfter(options.name, this.partition, this.position);
+        return new Map(records.map((r) => [r.event.id, r]));
       } catch (error) {
-        failure = { error };
-      } finally {
-        // Not held through a retry's backoff: other partitions work meanwhile.
-        slots?.release();
+        this.warn(error, 'could not load delivery records; retrying');
+        if (stopSignal.aborted) return new Map();
+        await new Promise<void>((resolve) => this.later(resolve, options.pollIntervalMs));
+        if (stopSignal.aborted) return new Map();
       }
-      if (failure === undefined) {
-        this.env.onHandled(event, this.partition);
-        return true;
-      }
-      this.env.onFailed(event, this.partition, attempt, failure.error);
-      const fields = {
-        consumer: options.name,
-        partition: this.partition,
-        position: event.position,
-        stream: event.stream,
-        attempt,
-        ...errorFields(failure.error),
-      };
-      if (attempt >= options.maxAttempts) {
-        logger.error(fields, 'handler keeps failing; the partition waits on this event');
-      } else {
-        logger.warn(fields, 'handler failed; retrying');
-      }
-      await sleep(backoffDelay(options.retry, attempt), stopSignal);
-      if (stopSignal.aborted) return false;
     }
   }
 
-  private read(after: Position): Promise<ReadPage> {
-    const { options, log } = this.env;
-    this.woken = false;
-    return log.read({
-      sequence: options.sequence,
-      after,
-      limit: options.batchSize,
-      subjects: options.subjects,
-      partition: this.slice,
+  /** Runs the pump once, soon, however many changes asked for it. */
+  private schedule(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
     });
   }
 
-  /** A read that failed is logged and retried after the poll interval (page null). */
-  private async readOrNull(after: Position): Promise<ReadPage | null> {
-    if (this.env.stopSignal.aborted) return null;
-    try {
-      return await this.read(after);
-    } catch (error) {
-      return this.readFailed(error);
+  private pump(): void {
+    if (this.finish === undefined || !this.loaded) return;
+    const stopping = this.env.stopSignal.aborted;
+    if (!stopping) {
+      this.startWhatMay();
+      this.readIfDue();
+    }
+    this.advance();
+    if (stopping && this.running.size === 0 && this.recording === 0 && !this.reading) {
+      this.close();
     }
   }
 
-  private readFailed(error: unknown): null {
-    this.env.logger.warn(
-      { consumer: this.env.options.name, partition: this.partition, ...errorFields(error) },
-      'read failed; retrying',
+  private startWhatMay(): void {
+    if (!this.env.isLive()) {
+      this.lapseTimer ??= setTimeout(() => {
+        this.lapseTimer = undefined;
+        this.schedule();
+      }, LAPSED_CHECK_MS);
+      return;
+    }
+    while (this.replays.length > 0 && this.takeSlot()) {
+      this.start(this.replays.shift() as Entry, true);
+    }
+    if (this.replays.length === 0) {
+      for (const entry of this.window.startable()) {
+        if (!this.takeSlot()) {
+          this.window.putBack(entry);
+          break;
+        }
+        this.start(entry, false);
+      }
+    }
+    this.giveBackSlots();
+  }
+
+  /** A slot for one more handler; if none is free, asks to be handed the next one released. */
+  private takeSlot(): boolean {
+    const { slots } = this.env;
+    if (slots === undefined) return true;
+    if (this.heldSlots > 0) {
+      this.heldSlots--;
+      return true;
+    }
+    if (slots.tryAcquire()) return true;
+    this.cancelSlotRequest ??= slots.whenFree(() => {
+      this.cancelSlotRequest = undefined;
+      this.heldSlots++;
+      this.schedule();
+    });
+    return false;
+  }
+
+  private giveBackSlots(): void {
+    for (; this.heldSlots > 0; this.heldSlots--) this.env.slots?.release();
+  }
+
+  private start(entry: Entry, replay: boolean): void {
+    entry.state = 'running';
+    entry.attempts++;
+    const attempt = new Attempt(
+      this.env.options.handler,
+      entry.event,
+      this.scope,
+      entry.attempts,
     );
-    return null;
+    const run: Running = { entry, attempt, replay };
+    this.running.add(run);
+    this.watchAckTimeout();
+    void attempt.result.then((result) => {
+      this.running.delete(run);
+      this.env.slots?.release();
+      const outcome = decideOutcome(result, entry.attempts, this.env.options);
+      if (outcome.kind === 'completed') this.env.onHandled(entry.event, this.partition);
+      else if (!result.ok) {
+        this.env.onFailed(entry.event, this.partition, entry.attempts, result.error);
+      }
+      this.settle(run, outcome);
+      this.schedule();
+    });
   }
 
-  /** Waits for a wake-up, `ms`, or stop, whichever comes first. */
-  private async idle(ms: number): Promise<void> {
-    if (this.woken || this.env.stopSignal.aborted) return;
-    const woken = new AbortController();
-    this.wake = () => woken.abort();
-    const stop = () => woken.abort();
-    this.env.stopSignal.addEventListener('abort', stop, { once: true });
-    try {
-      await sleep(ms, woken.signal);
-    } finally {
-      this.wake = undefined;
-      this.env.stopSignal.removeEventListener('abort', stop);
+  private settle({ entry, replay }: Running, outcome: Outcome): void {
+    switch (outcome.kind) {
+      case 'completed':
+        if (entry.recorded) {
+          this.record(() => this.env.deliveries.remove(this.scope.consumer, [entry.event.id]));
+        }
+        this.retire(entry, replay);
+        return;
+      case 'retry': {
+        this.logRetry(entry, outcome);
+        entry.state = 'retrying';
+        const scheduleAt = new Date(Date.now() + outcome.delayMs);
+        const update = this.update(entry, 'retryable', outcome.error, scheduleAt, replay);
+        // For inspection, and so attempts count on after a restart: best effort.
+        this.record(() => this.env.deliveries.save(this.scope.consumer, [update]));
+        if (replay) {
+          // Its next attempt comes from the store when due, like any replay.
+          this.retire(entry, replay);
+          return;
+        }
+        this.later(() => {
+          this.window.due(entry);
+          this.schedule();
+        }, outcome.delayMs);
+        return;
+      }
+      case 'discard':
+      case 'cancel': {
+        this.logGivenUp(entry, outcome);
+        entry.state = 'finishing';
+        const state = outcome.kind === 'cancel' ? 'cancelled' : 'discarded';
+        const update = this.update(entry, state, outcome.error, null, replay);
+        // The position may pass a dead letter only once it is stored: keep trying.
+        this.record(async () => {
+          await this.untilStored(() => this.env.deliveries.save(this.scope.consumer, [update]));
+          this.retire(entry, replay);
+        });
+      }
     }
+  }
+
+  /**
+   * Delivery writes of a partition run one after another, so a record's
+   * removal never overtakes its creation. They are rare: failures only.
+   */
+  private record(write: () => Promise<void>): void {
+    this.recording++;
+    this.writes = this.writes
+      .then(write)
+      .catch((error: unknown) => this.warn(error, 'could not update a delivery record'))
+      .finally(() => {
+        this.recording--;
+        this.schedule();
+      });
+  }
+
+  /** Retries a write until it holds; gives up (throws) only when the worker stops. */
+  private async untilStored(write: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        // A stopping worker leaves the event unretired: the position stays before it.
+        if (this.env.stopSignal.aborted) throw error;
+        this.warn(error, 'could not record a dead letter; retrying');
+        await new Promise<void>((resolve) => this.later(resolve, RECORD_RETRY_MS));
+      }
+    }
+  }
+
+  private update(
+    entry: Entry,
+    state: DeliveryUpdate['state'],
+    error: DeliveryError,
+    scheduleAt: Date | null,
+    replay: boolean,
+  ): DeliveryUpdate {
+    entry.recorded = true;
+    return {
+      partition: this.partition,
+      event: entry.event,
+      state,
+      attempts: entry.attempts,
+      lastError: error,
+      scheduleAt,
+      replay,
+    };
+  }
+
+  private retire(entry: Entry, replay: boolean): void {
+    if (replay) {
+      entry.state = 'done';
+      this.replaying.delete(entry.event.id);
+    } else {
+      this.window.retire(entry);
+    }
+  }
+
+  /** Hands the low watermark to the committer. */
+  private advance(): void {
+    const { position, count } = this.window.popRetired();
+    if (position !== undefined) this.position = position;
+    // Every event read is retired: the position may go as far as the read went.
+    if (this.window.size === 0 && comparePositions(this.readAfter, this.position) > 0) {
+      this.position = this.readAfter;
+    } else if (position === undefined) {
+      return;
+    }
+    this.env.committer.advance(this.partition, this.position, this.generation, count);
+  }
+
+  private readIfDue(): void {
+    if (!this.readDue || this.reading) return;
+    if (this.window.size >= this.maxWindow()) return;
+    this.readDue = false;
+    this.reading = true;
+    const { options, log } = this.env;
+    log
+      .read({
+        sequence: options.sequence,
+        after: this.readAfter,
+        limit: options.batchSize,
+        subjects: options.subjects,
+        partition: this.slice,
+      })
+      .then(
+        (page) => this.took(page),
+        (error: unknown) => {
+          this.warn(error, 'read failed; retrying');
+          this.readLater(options.pollIntervalMs);
+        },
+      )
+      .finally(() => {
+        this.reading = false;
+        this.schedule();
+      });
+  }
+
+  private took(page: ReadPage): void {
+    for (const event of page.events) {
+      this.window.add(entryFor(event, this.known.get(event.id)));
+    }
+    if (page.events.length > 0) this.pendingRounds = 0;
+    this.readAfter = page.next;
+    if (page.hasMore) {
+      this.readDue = true;
+    } else if (page.pending) {
+      const delay = PENDING_RETRY_MS[Math.min(this.pendingRounds++, PENDING_RETRY_MS.length - 1)];
+      this.readLater(delay ?? 50);
+    } else {
+      this.pendingRounds = 0;
+      this.readLater(this.env.options.pollIntervalMs);
+    }
+  }
+
+  /** The next read at the latest in `ms` (a wake-up makes it sooner). */
+  private readLater(ms: number): void {
+    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.readDue = true;
+      this.schedule();
+    }, ms);
+  }
+
+  /** Read ahead at most this far past the watermark: a stuck event holds back memory, not just position. */
+  private maxWindow(): number {
+    return Math.max(2 * this.env.options.batchSize, 1000);
+  }
+
+  private watchAckTimeout(): void {
+    const timeoutMs = this.env.options.ackTimeoutMs;
+    if (timeoutMs === 0 || this.ackTimer !== undefined) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
+    this.ackTimer = setInterval(() => {
+      const now = Date.now();
+      for (const run of this.running) {
+        if (now - run.attempt.startedAt >= timeoutMs) run.attempt.timeOut(timeoutMs);
+      }
+      if (this.running.size === 0) {
+        clearInterval(this.ackTimer);
+        this.ackTimer = undefined;
+      }
+    }, every);
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const timer of [this.pollTimer, this.lapseTimer]) {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    if (this.ackTimer !== undefined) clearInterval(this.ackTimer);
+    this.cancelSlotRequest?.();
+    this.giveBackSlots();
+    const finish = this.finish;
+    this.finish = undefined;
+    finish?.();
+  }
+
+  private logRetry(entry: Entry, outcome: Outcome & { kind: 'retry' }): void {
+    this.env.logger.warn(
+      { ...this.fields(entry), delayMs: outcome.delayMs, error: outcome.error.message },
+      'handler failed; retrying',
+    );
+  }
+
+  private logGivenUp(entry: Entry, outcome: Outcome & { kind: 'discard' | 'cancel' }): void {
+    const message =
+      outcome.kind === 'cancel' ? 'event cancelled by its handler' : 'event dead-lettered';
+    this.env.logger[outcome.kind === 'cancel' ? 'info' : 'error'](
+      { ...this.fields(entry), error: outcome.error.message },
+      message,
+    );
+  }
+
+  private fields(entry: Entry): Record<string, unknown> {
+    return {
+      consumer: this.scope.consumer,
+      partition: this.partition,
+      position: entry.event.position,
+      stream: entry.event.stream,
+      attempt: entry.attempts,
+    };
+  }
+
+  private warn(error: unknown, message: string): void {
+    this.env.logger.warn(
+      { consumer: this.scope.consumer, partition: this.partition, ...errorFields(error) },
+      message,
+    );
   }
 }

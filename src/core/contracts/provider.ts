@@ -3,10 +3,13 @@
  * backend, named by domain operation. Handlers never see it.
  */
 import type { SequenceKind } from '../sequence.js';
+import type { DeliveryStore } from './deliveries.js';
 import type { LogStore } from './log.js';
 import type { Membership } from './membership.js';
 import type { PositionStore } from './positions.js';
 import type { ConsumerRegistry } from './registry.js';
+import type { RetentionStore } from './retention.js';
+import type { DelayedEvents } from './scheduled.js';
 import type { WakeupSource } from './wakeups.js';
 
 /** What a provider can do; asked for up front, never discovered by a failing call. */
@@ -25,6 +28,8 @@ export interface ProviderCapabilities {
   readonly allocation: 'millrace' | 'provider';
   /** The largest partition count a consumer may ask for. */
   readonly maxPartitions: number;
+  /** Publish with `deliverAt`: the event enters the log when it is due (see scheduled.ts). */
+  readonly delayedEvents: boolean;
 }
 
 export interface Provider {
@@ -33,10 +38,16 @@ export interface Provider {
   readonly capabilities: ProviderCapabilities;
   readonly log: LogStore;
   readonly positions: PositionStore;
+  /** Retries, dead letters and cancellations: written only off the happy path. */
+  readonly deliveries: DeliveryStore;
   readonly registry: ConsumerRegistry;
   /** Present when `capabilities.wakeups`. */
   readonly wakeups: WakeupSource | undefined;
   readonly membership: Membership;
+  /** Present when `capabilities.delayedEvents`. */
+  readonly delayed: DelayedEvents | undefined;
+  /** Pruning old events; absent where the provider cannot (`millrace.prune` then refuses). */
+  readonly retention?: RetentionStore;
   close(): Promise<void>;
 }
 

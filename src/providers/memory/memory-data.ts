@@ -4,14 +4,16 @@
  * processes share one database, so a test can close millrace and open it
  * again (a restart) or run two instances side by side.
  */
+import type { DeliveryRecord } from '../../core/contracts/deliveries.js';
 import type { PartitionPosition } from '../../core/contracts/positions.js';
 import type { ConsumerRecord } from '../../core/contracts/registry.js';
 import type { WakeupListener } from '../../core/contracts/wakeups.js';
 import { MembershipData } from './memory-membership-data.js';
+import { ScheduledData } from './memory-scheduled-data.js';
 
 /** An event as stored: data kept as JSON text, so every read hands out a fresh copy. */
 export interface StoredEvent {
-  /** 1-based: the event's index in `events` plus one. */
+  /** 1-based, in append order; pruning leaves gaps. */
   readonly position: number;
   readonly id: string;
   readonly stream: string;
@@ -25,7 +27,7 @@ export interface StoredEvent {
 }
 
 export class MemoryData {
-  /** In position order: `events[i].position === i + 1`. */
+  /** In position order. */
   readonly events: StoredEvent[] = [];
   readonly ids = new Set<string>();
   /** Per stream, its events in version order. */
@@ -33,14 +35,16 @@ export class MemoryData {
   readonly consumers = new Map<string, ConsumerRecord>();
   /** Per consumer, per partition. */
   readonly positions = new Map<string, Map<number, PartitionPosition>>();
+  /** Per consumer, per event id: deliveries off the happy path. */
+  readonly deliveries = new Map<string, Map<string, DeliveryRecord>>();
   readonly listeners = new Set<WakeupListener>();
   /** Members, partition owners, generations and the allocator's lease. */
   readonly membership = new MembershipData();
+  /** Delayed events waiting for their time, and the scheduler's lease. */
+  readonly scheduled = new ScheduledData();
   /** The time of the newest event: times never go back, even if the clock does. */
   lastTime = 0;
 
-  /** The number of stored events, which is also the last position. */
-  get head(): number {
-    return this.events.length;
-  }
+  /** The last position given out; events below it may have been pruned. */
+  head = 0;
 }

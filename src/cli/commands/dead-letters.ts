@@ -1,0 +1,153 @@
+import { Option, type Command } from 'commander';
+import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
+import type { DeliveryJson } from '../../server/wire/dead-letters.js';
+import { integer, isoTime } from '../arguments.js';
+import { UsageError } from '../errors.js';
+import { note, print, printJson } from '../output.js';
+import { addTargetOptions, withClient, type TargetOptions } from '../target.js';
+
+interface FilterOptions extends TargetOptions {
+  consumer?: string;
+  state?: DeliveryFilter['state'];
+  subject?: string;
+  errorCode?: string;
+  since?: Date;
+  until?: Date;
+  event?: string;
+  json?: boolean;
+}
+
+/** The filter flags every dead-letter command takes. */
+function addFilterOptions(command: Command): Command {
+  return command
+    .option('--consumer <name>', 'only this consumer')
+    .addOption(
+      new Option('--state <state>', 'retryable, discarded or cancelled').choices([
+        'retryable',
+        'discarded',
+        'cancelled',
+      ]),
+    )
+    .option('--subject <pattern>', 'subjects matching order.* or order.>')
+    .option('--error-code <code>', "the last error's code")
+    .option('--since <time>', 'last failed at or after (ISO time)', isoTime)
+    .option('--until <time>', 'last failed before (ISO time)', isoTime)
+    .option('--event <id>', 'one event')
+    .option('--json', 'print JSON');
+}
+
+function filterOf(options: FilterOptions): DeliveryFilter {
+  const filter = {
+    consumer: options.consumer,
+    state: options.state,
+    subject: options.subject,
+    errorCode: options.errorCode,
+    since: options.since,
+    until: options.until,
+    eventId: options.event,
+  };
+  return Object.fromEntries(
+    Object.entries(filter).filter(([, value]) => value !== undefined),
+  );
+}
+
+function formatDelivery(record: DeliveryJson): string {
+  const { event } = record;
+  const error = record.lastError
+    ? `${record.lastError.code ? `[${record.lastError.code}] ` : ''}${record.lastError.message}`
+    : '-';
+  return [
+    record.updatedAt,
+    record.consumer,
+    record.state,
+    `${event.stream}@${event.version}`,
+    event.subject,
+    `attempts ${record.attempts}`,
+    `id ${event.id}`,
+    error,
+  ].join('  ');
+}
+
+/** Retry and discard act on every dead letter only when asked in so many words. */
+function guardedFilter(options: FilterOptions & { all?: boolean }, verb: string): DeliveryFilter {
+  const filter = filterOf(options);
+  if (Object.keys(filter).length === 0 && !options.all) {
+    throw new UsageError(`${verb} needs a filter (--consumer, --event, ...) or --all`);
+  }
+  return filter;
+}
+
+export function deadLettersCommand(program: Command): void {
+  const command = program
+    .command('dead-letters')
+    .description('list, inspect, retry and discard dead letters');
+
+  const list = command
+    .command('list', { isDefault: true })
+    .description('dead letters (or other delivery states with --state), newest first')
+    .option('--limit <n>', 'at most this many', integer(1, 1000), 50)
+    .option('--after <cursor>', 'the next page (the cursor the last page printed)');
+  addTargetOptions(addFilterOptions(list)).action(
+    async (options: FilterOptions & { limit: number; after?: string }) => {
+      await withClient(options, async (client) => {
+        const page = await client.deadLetters({
+          ...filterOf(options),
+          limit: options.limit,
+          after: options.after,
+        });
+        if (options.json) return printJson(page);
+        if (page.deadLetters.length === 0) note('no dead letters match');
+        page.deadLetters.forEach((record) => print(formatDelivery(record)));
+        if (page.next !== null) note(`more: --after '${page.next}'`);
+      });
+    },
+  );
+
+  const show = command
+    .command('show')
+    .description('one delivery record in full: the event, the last error and its stack')
+    .argument('<consumer>')
+    .argument('<event-id>')
+    .option('--json', 'print JSON');
+  addTargetOptions(show).action(
+    async (consumer: string, eventId: string, options: TargetOptions & { json?: boolean }) => {
+      await withClient(options, async (client) => {
+        const record = await client.deadLetter(consumer, eventId);
+        if (options.json) return printJson(record);
+        print(formatDelivery(record));
+        print(`data ${JSON.stringify(record.event.data)}`);
+        if (record.lastError?.stack) print(record.lastError.stack);
+      });
+    },
+  );
+
+  const retry = command
+    .command('retry')
+    .description("hand matching dead letters back to their consumer's members")
+    .option('--all', 'every dead letter');
+  addTargetOptions(addFilterOptions(retry)).action(
+    async (options: FilterOptions & { all?: boolean }) => {
+      const filter = guardedFilter(options, 'retry');
+      await withClient(options, async (client) => {
+        const retried = await client.retryDeadLetters(filter);
+        if (options.json) printJson({ retried });
+        else print(`retried ${retried} dead letter${retried === 1 ? '' : 's'}`);
+      });
+    },
+  );
+
+  const discard = command
+    .command('discard')
+    .description('delete matching dead letters for good')
+    .option('--all', 'every dead letter');
+  addTargetOptions(addFilterOptions(discard)).action(
+    async (options: FilterOptions & { all?: boolean }) => {
+      const filter = guardedFilter(options, 'discard');
+      await withClient(options, async (client) => {
+        const discarded = await client.discardDeadLetters(filter);
+        if (options.json) printJson({ discarded });
+        else print(`discarded ${discarded} dead letter${discarded === 1 ? '' : 's'}`);
+      });
+    },
+  );
+}

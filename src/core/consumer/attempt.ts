@@ -1,0 +1,89 @@
+/**
+ * One attempt at one event: the handler's call, raced against the ack
+ * timeout. The handler's signal is made only if the handler asks for it
+ * (most never do), so the happy path allocates nothing per event for it.
+ */
+import type { Event } from '../event.js';
+import { AckTimeoutError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Handler, HandlerContext } from './handler.js';
+
+export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface AttemptScope {
+  readonly consumer: string;
+  readonly member: string;
+  readonly partition: number;
+  readonly generation: number;
+  readonly logger: Logger;
+  /** Aborted when every running handler must give up (stop past its timeout). */
+  readonly stopSignal: AbortSignal;
+}
+
+class AttemptContext implements HandlerContext {
+  private own: AbortController | undefined;
+  private combined: AbortSignal | undefined;
+
+  constructor(
+    private readonly scope: AttemptScope,
+    readonly attempt: number,
+  ) {}
+
+  get consumer(): string {
+    return this.scope.consumer;
+  }
+  get member(): string {
+    return this.scope.member;
+  }
+  get partition(): number {
+    return this.scope.partition;
+  }
+  get generation(): number {
+    return this.scope.generation;
+  }
+  get logger(): Logger {
+    return this.scope.logger;
+  }
+
+  get signal(): AbortSignal {
+    this.own ??= new AbortController();
+    this.combined ??= AbortSignal.any([this.scope.stopSignal, this.own.signal]);
+    return this.combined;
+  }
+
+  abort(reason: unknown): void {
+    this.own ??= new AbortController();
+    this.own.abort(reason);
+  }
+}
+
+export class Attempt {
+  readonly startedAt = Date.now();
+  readonly result: Promise<AttemptResult>;
+  private readonly context: AttemptContext;
+  private expire: ((result: AttemptResult) => void) | undefined;
+
+  constructor(handler: Handler<unknown>, event: Event, scope: AttemptScope, attempt: number) {
+    this.context = new AttemptContext(scope, attempt);
+    const run = call(handler, event, this.context);
+    const expired = new Promise<AttemptResult>((resolve) => (this.expire = resolve));
+    this.result = Promise.race([run, expired]);
+  }
+
+  /** Past the ack timeout: the attempt fails now and the handler's signal aborts. */
+  timeOut(timeoutMs: number): void {
+    const error = new AckTimeoutError(`handler ran past ackTimeoutMs (${timeoutMs} ms)`, {
+      details: { timeoutMs },
+    });
+    this.context.abort(error);
+    this.expire?.({ ok: false, error });
+  }
+}
+
+async function call(handler: Handler<unknown>, event: Event, context: HandlerContext) {
+  try {
+    return { ok: true, value: await handler(event, context) } as const;
+  } catch (error) {
+    return { ok: false, error } as const;
+  }
+}
