@@ -6,6 +6,7 @@ export type {
   PartitionStatus,
   PublishOptions,
   ReadOptions,
+  ScheduledOptions,
 } from './millrace.js';
 
 export { postgres, pglite } from './providers/postgres/postgres-provider.js';
@@ -18,7 +19,16 @@ export type { Handler, HandlerContext } from './core/consumer/handler.js';
 export type { BackoffPolicy } from './core/consumer/backoff.js';
 export type { ConsumerSignals } from './core/consumer/signals.js';
 
-export type { Event, EventInput, PublishedEvent } from './core/event.js';
+export type {
+  Event,
+  DelayedEventInput,
+  EventInput,
+  PublishedEvent,
+  PublishInput,
+  PublishResult,
+  ScheduledEvent,
+} from './core/event.js';
+export type { PendingScheduledEvent } from './core/contracts/scheduled.js';
 export type { JsonObject, JsonValue } from './core/json.js';
 export type { Logger } from './core/logger.js';
 export { BEGINNING, comparePositions } from './core/position.js';

@@ -6,6 +6,7 @@ import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
 import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
 import type { LeaderView, MemberView } from './core/contracts/membership.js';
 import type { ConsumerRecord } from './core/contracts/registry.js';
+import type { DelayedEvents, PendingScheduledEvent } from './core/contracts/scheduled.js';
 import { Consumer } from './core/consumer/consumer.js';
 import { resolveConsumerOptions, type ConsumerOptions } from './core/consumer/options.js';
 import { WakeupHub } from './core/consumer/wakeup-hub.js';
@@ -14,14 +15,18 @@ import {
   DEFAULT_MAX_EVENT_BYTES,
   prepareBatch,
   prepareEvent,
+  validateEventId,
   type EventInput,
+  type PublishInput,
+  type PublishResult,
   type PublishedEvent,
 } from './core/event.js';
 import type { JsonValue } from './core/json.js';
 import { defaultLogger, type Logger } from './core/logger.js';
-import { validateConsumerName } from './core/names.js';
+import { validateConsumerName, validateStream } from './core/names.js';
 import { BEGINNING, validatePosition, type Position } from './core/position.js';
 import { toSequence, type SequenceInput } from './core/sequence.js';
+import { DelayedEventScheduler } from './core/scheduling/scheduler.js';
 import { validateSubjectPattern } from './core/subjects.js';
 import { pglite } from './providers/postgres/postgres-provider.js';
 
@@ -31,6 +36,12 @@ export interface MillraceOptions {
   /** Largest event accepted, data and metadata as JSON. @defaultValue 1 MiB */
   maxEventBytes?: number;
   logger?: Logger;
+  /**
+   * Take part in delivering delayed events: the instances sharing a database
+   * elect one to do it. Turn off in short-lived tools.
+   * @defaultValue true
+   */
+  deliverDelayed?: boolean;
 }
 
 export interface PublishOptions {
@@ -77,6 +88,13 @@ export interface ConsumerStatus extends ConsumerRecord {
   readonly members: readonly MemberView[];
 }
 
+export interface ScheduledOptions {
+  /** Only this stream's delayed events. */
+  stream?: string;
+  /** @defaultValue 100 */
+  limit?: number;
+}
+
 /** Where the embedded default keeps its data, relative to the working directory. */
 export const DEFAULT_DATA_DIR = '.millrace/pgdata';
 
@@ -84,10 +102,20 @@ function isProvider(value: ProviderFactory | Provider): value is Provider {
   return 'log' in value;
 }
 
+function validateLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new ValidationError('limit must be an integer from 1 to 10000', {
+      reason: 'invalid_option',
+    });
+  }
+  return limit;
+}
+
 export class Millrace {
   private readonly hub: WakeupHub;
   private readonly consumers = new Set<Consumer<never>>();
   private closed = false;
+  private scheduler: DelayedEventScheduler | undefined;
 
   private constructor(
     readonly provider: Provider,
@@ -106,7 +134,14 @@ export class Millrace {
     }
     const source = options.provider ?? pglite({ dataDir: DEFAULT_DATA_DIR });
     const provider = isProvider(source) ? source : await source.open();
-    return new Millrace(provider, maxEventBytes, options.logger ?? defaultLogger());
+    const millrace = new Millrace(provider, maxEventBytes, options.logger ?? defaultLogger());
+    if (options.deliverDelayed !== false) {
+      await millrace.startScheduler().catch(async (error: unknown) => {
+        await provider.close();
+        throw error;
+      });
+    }
+    return millrace;
   }
 
   /** The largest event accepted, data and metadata as JSON, in bytes. */
@@ -118,30 +153,49 @@ export class Millrace {
     return this.provider.capabilities;
   }
 
-  /** Publishes one event. */
-  async publish(event: EventInput, options: PublishOptions = {}): Promise<PublishedEvent> {
+  /**
+   * Publishes one event. With `deliverAt` in the future it is scheduled
+   * instead: it enters the log when due, and the answer is a ScheduledEvent.
+   */
+  publish(event: EventInput, options?: PublishOptions): Promise<PublishedEvent>;
+  publish(event: PublishInput, options?: PublishOptions): Promise<PublishResult>;
+  async publish(event: PublishInput, options: PublishOptions = {}): Promise<PublishResult> {
     const prepared = prepareEvent(event, this.eventLimit);
     const [published] = await this.append([prepared], options);
-    return published as PublishedEvent;
+    return published as PublishResult;
   }
 
-  /** Publishes a batch in one round trip, atomically: all or none. */
+  /** Publishes (and schedules) a batch in one round trip, atomically: all or none. */
+  publishBatch(events: readonly EventInput[], options?: PublishOptions): Promise<PublishedEvent[]>;
+  publishBatch(events: readonly PublishInput[], options?: PublishOptions): Promise<PublishResult[]>;
   async publishBatch(
-    events: readonly EventInput[],
+    events: readonly PublishInput[],
     options: PublishOptions = {},
-  ): Promise<PublishedEvent[]> {
+  ): Promise<PublishResult[]> {
     return this.append(prepareBatch(events, this.eventLimit), options);
+  }
+
+  /** Delayed events not yet delivered, in delivery order (`deliverAt`, then schedule order). */
+  async scheduled(options: ScheduledOptions = {}): Promise<PendingScheduledEvent[]> {
+    const limit = validateLimit(options.limit ?? 100);
+    const stream = options.stream === undefined ? undefined : validateStream(options.stream);
+    return this.delayed().store.list({ stream, limit });
+  }
+
+  /** How many delayed events wait for their time. */
+  async scheduledCount(): Promise<number> {
+    return this.delayed().store.count();
+  }
+
+  /** Cancels a delayed event not yet delivered; false if none waits with this id. */
+  async cancelScheduled(id: string): Promise<boolean> {
+    return this.delayed().store.cancel(validateEventId(id));
   }
 
   /** Reads events after a position, in log order. */
   async read(options: ReadOptions = {}): Promise<ReadPage> {
     this.assertOpen();
-    const limit = options.limit ?? 100;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new ValidationError('limit must be an integer from 1 to 10000', {
-        reason: 'invalid_option',
-      });
-    }
+    const limit = validateLimit(options.limit ?? 100);
     const subjects = options.subjects ?? [];
     subjects.forEach(validateSubjectPattern);
     const { partition } = options;
@@ -215,13 +269,14 @@ export class Millrace {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    await this.scheduler?.stop();
     await this.provider.close();
   }
 
   private async append(
     prepared: Parameters<Provider['log']['append']>[0],
     options: PublishOptions,
-  ): Promise<PublishedEvent[]> {
+  ): Promise<PublishResult[]> {
     this.assertOpen();
     if (options.transaction !== undefined && !this.capabilities.transactionalPublish) {
       throw new UnsupportedError(
@@ -236,7 +291,26 @@ export class Millrace {
         `the ${this.provider.kind} provider does not support expectedVersion`,
       );
     }
+    if (prepared.some((e) => e.deliverAt !== null)) {
+      return this.delayed().store.publish(prepared, { transaction: options.transaction });
+    }
     return this.provider.log.append(prepared, { transaction: options.transaction });
+  }
+
+  private delayed(): DelayedEvents {
+    this.assertOpen();
+    if (!this.capabilities.delayedEvents || this.provider.delayed === undefined) {
+      throw new UnsupportedError(
+        `the ${this.provider.kind} provider does not support delayed events`,
+      );
+    }
+    return this.provider.delayed;
+  }
+
+  private async startScheduler(): Promise<void> {
+    if (this.provider.delayed === undefined) return;
+    this.scheduler = new DelayedEventScheduler(this.provider.delayed, this.logger);
+    await this.scheduler.start();
   }
 
   private async status(record: ConsumerRecord): Promise<ConsumerStatus> {

@@ -43,6 +43,33 @@ export function jsonObject(text: string): JsonObject {
   return value;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A delay such as `500ms`, `30s`, `5m`, `2h` or `1d`, in milliseconds. */
+export function delay(text: string): number {
+  const match = /^([0-9]{1,9})(ms|s|m|h|d)$/.exec(text);
+  const unit = match === null ? undefined : DURATION_UNITS_MS[match[2] as string];
+  if (match === null || unit === undefined) {
+    throw new InvalidArgumentError('expected a delay such as 500ms, 30s, 5m, 2h or 1d');
+  }
+  return Number(match[1]) * unit;
+}
+
+/** An ISO 8601 time with a zone (`2026-01-01T09:00:00Z`, `...+02:00`). */
+export function isoTime(text: string): Date {
+  const time = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(text) || Number.isNaN(time.getTime())) {
+    throw new InvalidArgumentError('expected an ISO time with a zone, e.g. 2026-01-01T09:00:00Z');
+  }
+  return time;
+}
+
 export function position(text: string): Position {
   return checked(() => validatePosition(text));
 }

@@ -2,7 +2,8 @@
  * What commands print. Human output is one line per thing, aligned enough to
  * scan; `--json` prints the HTTP API's own shapes, so scripts see one format.
  */
-import type { Event, PublishedEvent } from '../core/event.js';
+import type { PendingScheduledEvent } from '../core/contracts/scheduled.js';
+import type { Event, PublishResult } from '../core/event.js';
 import { describeSequence } from '../core/sequence.js';
 import type { ConsumerStatus } from '../millrace.js';
 
@@ -31,8 +32,23 @@ export function formatEvent(event: Event): string {
   ].join('  ');
 }
 
-export function formatPublished(event: PublishedEvent): string {
+export function formatPublished(event: PublishResult): string {
+  if (event.scheduled === true) {
+    return `scheduled for ${event.deliverAt.toISOString()} on ${event.stream} (id ${event.id})`;
+  }
   return `published ${event.stream}@${event.version} at position ${event.position} (id ${event.id})`;
+}
+
+export function formatScheduled(event: PendingScheduledEvent): string {
+  const metadata =
+    Object.keys(event.metadata).length === 0 ? '' : ` ${JSON.stringify(event.metadata)}`;
+  return [
+    event.deliverAt.toISOString(),
+    event.id,
+    event.stream,
+    event.subject,
+    JSON.stringify(event.data) + metadata,
+  ].join('  ');
 }
 
 export function formatConsumer(status: ConsumerStatus): string[] {

@@ -3,6 +3,7 @@ import { consumersCommand } from './commands/consumers.js';
 import { migrateCommand } from './commands/migrate.js';
 import { publishCommand } from './commands/publish.js';
 import { readCommand } from './commands/read.js';
+import { scheduledCommand } from './commands/scheduled.js';
 import { startCommand } from './commands/start.js';
 import { tailCommand } from './commands/tail.js';
 
@@ -20,5 +21,6 @@ export function buildProgram(version: string): Command {
   readCommand(program);
   tailCommand(program);
   consumersCommand(program);
+  scheduledCommand(program);
   return program;
 }

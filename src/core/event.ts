@@ -9,6 +9,7 @@
  * - position: place within the log (see position.ts).
  */
 import { v7 as uuidv7, validate as isUuid } from 'uuid';
+import { validateDeliverAt } from './deliver-at.js';
 import { ValidationError } from './errors.js';
 import { assertJson, isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import { categoryOf, validateStream } from './names.js';
@@ -42,7 +43,26 @@ export interface EventInput<Data = JsonValue> {
    * stream holds.
    */
   expectedVersion?: number;
+  /** Only on a DelayedEventInput. */
+  deliverAt?: undefined;
 }
+
+/** An event that enters the log at `deliverAt`, not before (see ScheduledEvent). */
+export interface DelayedEventInput<Data = JsonValue> extends Omit<
+  EventInput<Data>,
+  'expectedVersion' | 'deliverAt'
+> {
+  /**
+   * When the event enters the log and gets its position and version. A time
+   * in the past, or now, publishes at once. Needs `capabilities.delayedEvents`.
+   */
+  deliverAt: Date;
+  /** Refused: the stream's version is unknown until the event is delivered. */
+  expectedVersion?: undefined;
+}
+
+/** What `publish` accepts: an event for now, or a delayed one. */
+export type PublishInput<Data = JsonValue> = EventInput<Data> | DelayedEventInput<Data>;
 
 /** Validated, serialized once, ready for any provider to store. */
 export interface PreparedEvent {
@@ -56,6 +76,8 @@ export interface PreparedEvent {
   /** `null` when the metadata is empty, so nothing is stored for it. */
   readonly metadataJson: string | null;
   readonly expectedVersion: number | null;
+  /** When it enters the log; null: at once. */
+  readonly deliverAt: Date | null;
 }
 
 /** Where a published event landed. */
@@ -65,7 +87,20 @@ export interface PublishedEvent {
   readonly position: Position;
   readonly version: number;
   readonly time: Date;
+  /** Absent: in the log already (see ScheduledEvent). */
+  readonly scheduled?: false;
 }
+
+/** A delayed event, kept until `deliverAt`: its position and version are assigned then. */
+export interface ScheduledEvent {
+  readonly id: string;
+  readonly stream: string;
+  readonly scheduled: true;
+  readonly deliverAt: Date;
+}
+
+/** What a publish answers for each event. */
+export type PublishResult = PublishedEvent | ScheduledEvent;
 
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -75,7 +110,7 @@ export function prepareEvent(input: unknown, maxEventBytes: number): PreparedEve
       reason: 'invalid_event',
     });
   }
-  const event = input as Partial<EventInput<unknown>>;
+  const event = input as Partial<PublishInput<unknown>>;
   const stream = validateStream(event.stream);
   const subject = validateSubject(event.subject);
   if (!('data' in event)) {
@@ -89,7 +124,7 @@ export function prepareEvent(input: unknown, maxEventBytes: number): PreparedEve
     throw new ValidationError('event metadata must be a JSON object', { reason: 'invalid_json' });
   }
   assertJson(metadata, 'metadata');
-  const id = event.id === undefined ? uuidv7() : validateId(event.id);
+  const id = event.id === undefined ? uuidv7() : validateEventId(event.id);
   const expectedVersion = event.expectedVersion ?? null;
   if (
     expectedVersion !== null &&
@@ -123,10 +158,11 @@ export function prepareEvent(input: unknown, maxEventBytes: number): PreparedEve
     metadata,
     metadataJson,
     expectedVersion,
+    deliverAt: validateDeliverAt(event.deliverAt, expectedVersion),
   };
 }
 
-function validateId(id: unknown): string {
+export function validateEventId(id: unknown): string {
   if (typeof id !== 'string' || !isUuid(id)) {
     throw new ValidationError(`invalid event id ${JSON.stringify(id)}: expected a UUID`, {
       reason: 'invalid_id',

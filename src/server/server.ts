@@ -11,6 +11,7 @@ import { consumerRoutes } from './routes/consumers.js';
 import { healthRoutes } from './routes/health.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
+import { scheduledRoutes } from './routes/scheduled.js';
 
 export interface ServerOptions {
   millrace: Millrace;
@@ -69,5 +70,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
   publishRoutes(app, millrace);
   readRoutes(app, { millrace, waiter: new EventWaiter(millrace), closing: closing.signal });
   consumerRoutes(app, millrace);
+  scheduledRoutes(app, millrace);
   return app;
 }

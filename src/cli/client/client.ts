@@ -3,18 +3,27 @@
  * HTTP or opens the database itself. Commands never care which.
  */
 import type { ReadPage } from '../../core/contracts/log.js';
-import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { PendingScheduledEvent } from '../../core/contracts/scheduled.js';
+import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
-import type { ConsumerStatus, ReadOptions } from '../../millrace.js';
+import type { ConsumerStatus, ReadOptions, ScheduledOptions } from '../../millrace.js';
+
+export interface ScheduledList {
+  readonly count: number;
+  readonly events: readonly PendingScheduledEvent[];
+}
 
 export type ClientReadOptions = Omit<ReadOptions, 'partition'>;
 
 export interface MillraceClient {
   /** Where the commands go, for messages: a URL, or the database opened directly. */
   readonly description: string;
-  publish(event: EventInput): Promise<PublishedEvent>;
+  publish(event: PublishInput): Promise<PublishResult>;
   /** Atomically, in one round trip. */
-  publishBatch(events: readonly EventInput[]): Promise<PublishedEvent[]>;
+  publishBatch(events: readonly PublishInput[]): Promise<PublishResult[]>;
+  /** Delayed events waiting for their time: how many, and the first of them. */
+  scheduled(options: ScheduledOptions): Promise<ScheduledList>;
+  cancelScheduled(id: string): Promise<boolean>;
   read(options: ClientReadOptions): Promise<ReadPage>;
   /** Reads; when nothing is there, waits up to `waitMs` for events to arrive. */
   waitForEvents(

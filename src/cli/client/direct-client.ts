@@ -1,9 +1,9 @@
 import type { ReadPage } from '../../core/contracts/log.js';
-import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
-import type { ConsumerStatus, Millrace } from '../../millrace.js';
+import type { ConsumerStatus, Millrace, ScheduledOptions } from '../../millrace.js';
 import { EventWaiter } from '../../server/event-waiter.js';
-import type { ClientReadOptions, MillraceClient } from './client.js';
+import type { ClientReadOptions, MillraceClient, ScheduledList } from './client.js';
 
 /** Opens the database in this process: PostgreSQL, or the embedded PGlite directory. */
 export class DirectClient implements MillraceClient {
@@ -16,12 +16,24 @@ export class DirectClient implements MillraceClient {
     this.waiter = new EventWaiter(millrace);
   }
 
-  publish(event: EventInput): Promise<PublishedEvent> {
+  publish(event: PublishInput): Promise<PublishResult> {
     return this.millrace.publish(event);
   }
 
-  publishBatch(events: readonly EventInput[]): Promise<PublishedEvent[]> {
+  publishBatch(events: readonly PublishInput[]): Promise<PublishResult[]> {
     return this.millrace.publishBatch(events);
+  }
+
+  async scheduled(options: ScheduledOptions): Promise<ScheduledList> {
+    const [count, events] = await Promise.all([
+      this.millrace.scheduledCount(),
+      this.millrace.scheduled(options),
+    ]);
+    return { count, events };
+  }
+
+  cancelScheduled(id: string): Promise<boolean> {
+    return this.millrace.cancelScheduled(id);
   }
 
   read(options: ClientReadOptions): Promise<ReadPage> {

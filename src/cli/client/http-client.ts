@@ -6,10 +6,10 @@
 import type { z } from 'zod';
 import type { ReadPage } from '../../core/contracts/log.js';
 import { ConnectionError, MillraceError, type ErrorCode } from '../../core/errors.js';
-import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
 import { describeSequence, toSequence } from '../../core/sequence.js';
-import type { ConsumerStatus } from '../../millrace.js';
+import type { ConsumerStatus, ScheduledOptions } from '../../millrace.js';
 import { MAX_WAIT_MS } from '../../server/wire/requests.js';
 import {
   ConsumerJson,
@@ -18,8 +18,10 @@ import {
   ErrorResponse,
   PublishResponse,
   ReadResponse,
+  CancelResponse,
+  ScheduledResponse,
 } from '../../server/wire/responses.js';
-import type { ClientReadOptions, MillraceClient } from './client.js';
+import type { ClientReadOptions, MillraceClient, ScheduledList } from './client.js';
 
 const ERROR_CODES: readonly string[] = [
   'validation',
@@ -57,13 +59,25 @@ export class HttpClient implements MillraceClient {
     this.base = description.replace(/\/+$/, '');
   }
 
-  async publish(event: EventInput): Promise<PublishedEvent> {
+  async publish(event: PublishInput): Promise<PublishResult> {
     const [published] = await this.post(event);
-    return published as PublishedEvent;
+    return published as PublishResult;
   }
 
-  publishBatch(events: readonly EventInput[]): Promise<PublishedEvent[]> {
+  publishBatch(events: readonly PublishInput[]): Promise<PublishResult[]> {
     return events.length === 0 ? Promise.resolve([]) : this.post({ events });
+  }
+
+  scheduled(options: ScheduledOptions): Promise<ScheduledList> {
+    const query = new URLSearchParams();
+    if (options.stream !== undefined) query.set('stream', options.stream);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    return this.request(ScheduledResponse, `/v1/scheduled?${query.toString()}`);
+  }
+
+  async cancelScheduled(id: string): Promise<boolean> {
+    const path = `/v1/scheduled/${encodeURIComponent(id)}`;
+    return (await this.request(CancelResponse, path, { method: 'DELETE' })).cancelled;
   }
 
   read(options: ClientReadOptions): Promise<ReadPage> {
@@ -99,7 +113,7 @@ export class HttpClient implements MillraceClient {
     return Promise.resolve();
   }
 
-  private async post(body: unknown): Promise<PublishedEvent[]> {
+  private async post(body: unknown): Promise<PublishResult[]> {
     const response = await this.request(PublishResponse, '/v1/events', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { EventInput, PublishedEvent } from '../../core/event.js';
+import type { EventInput, PublishInput, PublishResult } from '../../core/event.js';
 import type { JsonObject, JsonValue } from '../../core/json.js';
 import { publishedJson } from '../../server/wire/responses.js';
-import { integer, json, jsonObject } from '../arguments.js';
+import { delay, integer, isoTime, json, jsonObject } from '../arguments.js';
 import type { MillraceClient } from '../client/client.js';
 import { UsageError } from '../errors.js';
 import { formatPublished, note, print, printJson } from '../output.js';
@@ -12,10 +12,12 @@ import { addTargetOptions, withClient, type TargetOptions } from '../target.js';
 interface PublishOptions extends TargetOptions {
   metadata?: JsonObject;
   expectedVersion?: number;
+  deliverAt?: Date;
+  delay?: number;
   json?: boolean;
 }
 
-function report(events: readonly PublishedEvent[], options: PublishOptions): void {
+function report(events: readonly PublishResult[], options: PublishOptions): void {
   for (const event of events) {
     if (options.json) printJson(publishedJson(event));
     else print(formatPublished(event));
@@ -31,10 +33,10 @@ async function publishStdin(client: MillraceClient, options: PublishOptions): Pr
       total += published.length;
       if (options.json) report(published, options);
       else if (published.length > 0) {
-        const first = published[0] as PublishedEvent;
-        const last = published.at(-1) as PublishedEvent;
+        // Stdin events carry no deliverAt (a Date is not JSON): every one is in the log.
+        const positions = published.map((event) => (event.scheduled ? '' : event.position));
         print(
-          `published ${published.length} events at positions ${first.position} to ${last.position}`,
+          `published ${published.length} events at positions ${positions[0]} to ${positions.at(-1)}`,
         );
       }
     }
@@ -42,6 +44,13 @@ async function publishStdin(client: MillraceClient, options: PublishOptions): Pr
     // Batches are atomic, but earlier batches stay published when a later one fails.
     if (!options.json) note(`${total} events published to ${client.description}`);
   }
+}
+
+function deliveryTime(options: PublishOptions): Date | undefined {
+  if (options.deliverAt !== undefined && options.delay !== undefined) {
+    throw new UsageError('give --deliver-at or --delay, not both');
+  }
+  return options.delay === undefined ? options.deliverAt : new Date(Date.now() + options.delay);
 }
 
 export function publishCommand(program: Command): void {
@@ -57,6 +66,8 @@ export function publishCommand(program: Command): void {
       'the version the stream must be at (-1: no events yet)',
       integer(-1, Number.MAX_SAFE_INTEGER),
     )
+    .option('--deliver-at <time>', 'deliver at this ISO time (e.g. 2026-01-01T09:00:00Z)', isoTime)
+    .option('--delay <duration>', 'deliver after this long: 500ms, 30s, 5m, 2h, 1d', delay)
     .option('--json', 'print JSON lines');
   addTargetOptions(command).action(
     async (
@@ -79,12 +90,33 @@ export function publishCommand(program: Command): void {
       if (!fromStdin && (subject === undefined || data === undefined)) {
         throw new UsageError('publish needs <stream> <subject> <data>, or events on stdin');
       }
+      const deliverAt = deliveryTime(options);
+      if (fromStdin && deliverAt !== undefined) {
+        throw new UsageError(
+          '--deliver-at and --delay apply to one event, not to events from stdin',
+        );
+      }
+      if (deliverAt !== undefined && options.expectedVersion !== undefined) {
+        throw new UsageError(
+          '--expected-version cannot be combined with --deliver-at or --delay: a delayed event gets its version when it is delivered',
+        );
+      }
       await withClient(options, async (client) => {
         if (fromStdin) return publishStdin(client, options);
         const event: EventInput = { stream, subject: subject as string, data: data as JsonValue };
         if (options.metadata !== undefined) event.metadata = options.metadata;
         if (options.expectedVersion !== undefined) event.expectedVersion = options.expectedVersion;
-        report([await client.publish(event)], options);
+        const input: PublishInput =
+          deliverAt === undefined
+            ? event
+            : {
+                stream,
+                subject: event.subject,
+                data: event.data,
+                metadata: event.metadata,
+                deliverAt,
+              };
+        report([await client.publish(input)], options);
       });
     },
   );

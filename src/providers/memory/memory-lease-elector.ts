@@ -11,12 +11,14 @@ import {
   CampaigningElector,
   type CampaignOptions,
 } from '../../core/election/campaigning-elector.js';
-import type { MembershipData } from './memory-membership-data.js';
+import type { MembershipData, StoredLease } from './memory-membership-data.js';
 import { promised } from './promised.js';
 
 export interface MemoryElectorOptions extends CampaignOptions {
   readonly host: string;
   readonly pid: number;
+  /** Which lease to hold. @defaultValue the allocator's */
+  readonly lease?: StoredLease;
 }
 
 export class MemoryLeaseElector extends CampaigningElector {
@@ -29,12 +31,16 @@ export class MemoryLeaseElector extends CampaigningElector {
     super(options);
   }
 
+  private get lease(): StoredLease {
+    return this.options.lease ?? this.data.lease;
+  }
+
   /** Renews, unless the lease was lost meanwhile. */
   protected hold(leadership: Leadership): Promise<boolean> {
     return promised(() => {
       this.assertOpen();
       const now = Date.now();
-      const { lease } = this.data;
+      const { lease } = this;
       if (
         lease.holder !== leadership.holder ||
         lease.term !== leadership.term ||
@@ -52,7 +58,7 @@ export class MemoryLeaseElector extends CampaigningElector {
     return promised(() => {
       this.assertOpen();
       const now = Date.now();
-      const { lease } = this.data;
+      const { lease } = this;
       const { holder, host, pid, ttlMs } = this.options;
       const ours = lease.holder === holder && lease.expiresAt > now;
       if (!ours && lease.holder !== null && lease.expiresAt > now) return undefined;
@@ -71,7 +77,7 @@ export class MemoryLeaseElector extends CampaigningElector {
   protected resign(leadership: Leadership): Promise<void> {
     return promised(() => {
       this.assertOpen();
-      const { lease } = this.data;
+      const { lease } = this;
       if (lease.holder === leadership.holder && lease.term === leadership.term) {
         lease.holder = null;
         lease.expiresAt = Date.now();

@@ -34,13 +34,18 @@ export class MemoryLog implements LogStore {
       if (options.transaction !== undefined) {
         throw new UnsupportedError('the memory provider cannot publish inside your transaction');
       }
-      if (events.length === 0) return [];
-      const stored = appendEvents(this.data, events);
-      const wakeups = new WakeupSet();
-      for (const event of stored) wakeups.add(event.category, streamHash(event.stream));
-      this.wakeups.publish(wakeups);
-      return stored.map(published);
+      return this.appendNow(events);
     });
+  }
+
+  /** Appends synchronously (so a caller can make it part of a larger atomic step) and wakes consumers. */
+  appendNow(events: readonly PreparedEvent[]): PublishedEvent[] {
+    if (events.length === 0) return [];
+    const stored = appendEvents(this.data, events);
+    const wakeups = new WakeupSet();
+    for (const event of stored) wakeups.add(event.category, streamHash(event.stream));
+    this.wakeups.publish(wakeups);
+    return stored.map(published);
   }
 
   read(request: ReadRequest): Promise<ReadPage> {

@@ -38,6 +38,18 @@ export interface StoredLease {
   expiresAt: number;
 }
 
+/** A lease nobody has held yet. */
+export function freeLease(): StoredLease {
+  return {
+    holder: null,
+    host: null,
+    pid: null,
+    term: 0,
+    acquiredAt: null,
+    expiresAt: Number.NEGATIVE_INFINITY,
+  };
+}
+
 export type MembershipListener = (consumer: string) => void;
 
 export class MembershipData {
@@ -48,14 +60,7 @@ export class MembershipData {
   /** Per consumer, bumped on every change of its allocation. */
   readonly generations = new Map<string, number>();
   /** The allocator's lease: one per factory, as one row per database. */
-  readonly lease: StoredLease = {
-    holder: null,
-    host: null,
-    pid: null,
-    term: 0,
-    acquiredAt: null,
-    expiresAt: Number.NEGATIVE_INFINITY,
-  };
+  readonly lease = freeLease();
   readonly listeners = new Set<MembershipListener>();
 
   generation(consumer: string): number {

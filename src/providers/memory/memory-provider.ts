@@ -12,6 +12,7 @@ import type {
   ProviderCapabilities,
   ProviderFactory,
 } from '../../core/contracts/provider.js';
+import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { ClosedError } from '../../core/errors.js';
 import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
 import { MemoryData } from './memory-data.js';
@@ -25,6 +26,7 @@ import {
 } from './memory-options.js';
 import { MemoryPositions } from './memory-positions.js';
 import { MemoryRegistry } from './memory-registry.js';
+import { MemoryScheduledEvents } from './memory-scheduled.js';
 import { MAX_PARTITIONS } from './memory-scan.js';
 import { MemoryWakeups } from './memory-wakeups.js';
 
@@ -38,6 +40,7 @@ export const MEMORY_CAPABILITIES: ProviderCapabilities = {
   sequences: ['log', 'category', 'stream'],
   allocation: 'millrace',
   maxPartitions: MAX_PARTITIONS,
+  delayedEvents: true,
 };
 
 export class MemoryProvider implements Provider {
@@ -49,6 +52,7 @@ export class MemoryProvider implements Provider {
   readonly wakeups: MemoryWakeups;
   readonly members: MemoryMembershipStore;
   readonly membership: AllocatedMembership;
+  readonly delayed: DelayedEvents;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -61,17 +65,22 @@ export class MemoryProvider implements Provider {
     this.positions = new MemoryPositions(data, assertOpen);
     this.registry = new MemoryRegistry(data, assertOpen);
     this.members = new MemoryMembershipStore(data, assertOpen);
-    const elector = new MemoryLeaseElector(
-      data.membership,
-      {
-        holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-        host: hostname(),
-        pid: process.pid,
-        ttlMs: options.leaderTimeoutMs,
-        intervalMs: options.allocatorTickMs,
-      },
-      assertOpen,
-    );
+    const electorOptions = {
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      host: hostname(),
+      pid: process.pid,
+      ttlMs: options.leaderTimeoutMs,
+      intervalMs: options.allocatorTickMs,
+    };
+    const elector = new MemoryLeaseElector(data.membership, electorOptions, assertOpen);
+    this.delayed = {
+      store: new MemoryScheduledEvents(data, data.scheduled, this.log, assertOpen),
+      elector: new MemoryLeaseElector(
+        data.membership,
+        { ...electorOptions, lease: data.scheduled.lease },
+        assertOpen,
+      ),
+    };
     this.membership = new AllocatedMembership(
       this.members,
       elector,

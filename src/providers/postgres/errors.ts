@@ -6,6 +6,7 @@
 import {
   ConflictError,
   ConnectionError,
+  FencedError,
   MillraceError,
   ValidationError,
 } from '../../core/errors.js';
@@ -60,10 +61,12 @@ export function translateError(error: unknown): unknown {
         details: detailJson(e),
         cause: error,
       });
+    case 'MR403':
+      return new FencedError(message, { cause: error });
     case 'MR413':
       return new ValidationError(message, { reason: 'transaction_too_large', cause: error });
     case '23505':
-      if (e.constraint === 'events_id') {
+      if (e.constraint === 'events_id' || e.constraint === 'scheduled_events_pkey') {
         return new ConflictError('an event with this id already exists', false, {
           reason: 'duplicate_id',
           cause: error,

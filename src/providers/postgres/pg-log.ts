@@ -55,36 +55,53 @@ export class PgLog implements LogStore {
     options: AppendOptions = {},
   ): Promise<PublishedEvent[]> {
     if (events.length === 0) return [];
-    const params = [events.map((e) => e.stream), eventsJson(events)];
-    const text = this.book.get('append_events');
-    const run = async (executor: SqlExecutor) => {
-      const [row] = await translated(() => executor.query<AppendedRow>(text, params));
-      return row as AppendedRow;
-    };
-    let appended: AppendedRow;
     if (options.transaction !== undefined) {
-      if (!isQueryableLike(options.transaction)) {
-        throw new UnsupportedError(
-          'transaction must be a pg client inside BEGIN or a PGlite transaction (an object with query())',
-        );
-      }
-      const transaction = executorOf(options.transaction);
-      appended = await run(transaction);
-      await translated(() => this.notifier.wakeWithin(transaction, wakeupsOf(events, appended)));
-    } else {
-      appended = await retryInNewTransaction(() => run(this.db));
-      const wakeups = wakeupsOf(events, appended);
-      this.wakeups.local(wakeups);
-      this.notifier.wake(wakeups);
+      const transaction = callerTransaction(options.transaction);
+      const appended = await this.appendIn(transaction, events);
+      await this.wakeWithin(transaction, appended.wakeups);
+      return appended.published;
     }
+    const appended = await retryInNewTransaction(() => this.appendIn(this.db, events));
+    this.wakeAfterCommit(appended.wakeups);
+    return appended.published;
+  }
+
+  /**
+   * Appends with `executor`: a statement of its own, or one inside a
+   * transaction already open. Wakes nobody: the caller does, once it is
+   * known when the events commit.
+   */
+  async appendIn(executor: SqlExecutor, events: readonly PreparedEvent[]): Promise<Appended> {
+    const params = [events.map((e) => e.stream), eventsJson(events)];
+    const [row] = await translated(() =>
+      executor.query<AppendedRow>(this.book.get('append_events'), params),
+    );
+    const appended = row as AppendedRow;
     const first = BigInt(appended.first_position);
-    return events.map((event, index) => ({
-      id: event.id,
-      stream: event.stream,
-      position: (first + BigInt(index)).toString(),
-      version: appended.versions[index] as number,
-      time: appended.time,
-    }));
+    return {
+      published: events.map((event, index) => ({
+        id: event.id,
+        stream: event.stream,
+        position: (first + BigInt(index)).toString(),
+        version: appended.versions[index] as number,
+        time: appended.time,
+      })),
+      wakeups: wakeupsOf(
+        events.map((e) => e.category),
+        appended.stream_hashes,
+      ),
+    };
+  }
+
+  /** Wakes this process's consumers at once and the others' by NOTIFY, after a commit. */
+  wakeAfterCommit(wakeups: readonly Wakeup[]): void {
+    this.wakeups.local(wakeups);
+    this.notifier.wake(wakeups);
+  }
+
+  /** Wakes every consumer, this process's too, when the caller's transaction commits. */
+  wakeWithin(transaction: SqlExecutor, wakeups: readonly Wakeup[]): Promise<void> {
+    return translated(() => this.notifier.wakeWithin(transaction, wakeups));
   }
 
   async read(request: ReadRequest): Promise<ReadPage> {
@@ -184,7 +201,7 @@ function toPage(rows: EventRow[], after: Position, limit: number): ReadPage {
  * rare: a transaction id that lost to a later head, or a deadlock between
  * callers. Both succeed in a new transaction, which each attempt is.
  */
-async function retryInNewTransaction<T>(fn: () => Promise<T>): Promise<T> {
+export async function retryInNewTransaction<T>(fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + APPEND_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -221,8 +238,25 @@ function eventsJson(events: readonly PreparedEvent[]): string {
   return `[${parts.join(',')}]`;
 }
 
-function wakeupsOf(events: readonly PreparedEvent[], appended: AppendedRow): Wakeup[] {
+/** Appended events, where they landed and whom to wake. */
+export interface Appended {
+  readonly published: PublishedEvent[];
+  readonly wakeups: Wakeup[];
+}
+
+/** The consumers to wake for appended events: their categories and stream hashes, in order. */
+export function wakeupsOf(categories: readonly string[], hashes: readonly number[]): Wakeup[] {
   const wakeups = new WakeupSet();
-  events.forEach((event, index) => wakeups.add(event.category, appended.stream_hashes[index]));
+  categories.forEach((category, index) => wakeups.add(category, hashes[index]));
   return wakeups.drain();
+}
+
+/** The caller's transaction (outbox) as an executor, refused if it cannot run queries. */
+export function callerTransaction(transaction: unknown): SqlExecutor {
+  if (!isQueryableLike(transaction)) {
+    throw new UnsupportedError(
+      'transaction must be a pg client inside BEGIN or a PGlite transaction (an object with query())',
+    );
+  }
+  return executorOf(transaction);
 }

@@ -12,6 +12,7 @@ import type {
   ProviderFactory,
 } from '../../core/contracts/provider.js';
 import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
+import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { ValidationError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -26,6 +27,7 @@ import { PgLog } from './pg-log.js';
 import { PgNotifier } from './pg-notifier.js';
 import { PgPositions } from './pg-positions.js';
 import { PgRegistry } from './pg-registry.js';
+import { PgScheduledEvents, SCHEDULER_LEASE } from './pg-scheduled.js';
 import { PgWakeups } from './pg-wakeups.js';
 import { ALLOCATOR_LEASE, PgMembershipStore } from './pg-membership-store.js';
 import { ProcessSession } from './process-session.js';
@@ -42,6 +44,7 @@ export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
   sequences: ['log', 'category', 'stream'],
   allocation: 'millrace',
   maxPartitions: 1024,
+  delayedEvents: true,
 };
 
 export interface SchemaOptions extends AllocatorTimingOptions {
@@ -89,6 +92,7 @@ export class PostgresProvider implements Provider {
   readonly wakeups: PgWakeups;
   readonly membership: AllocatedMembership;
   readonly members: PgMembershipStore;
+  readonly delayed: DelayedEvents;
   readonly book: QueryBook;
   /** What opening the provider migrated (undefined with `migrate: false`). */
   migration: MigrationResult | undefined;
@@ -128,6 +132,11 @@ export class PostgresProvider implements Provider {
         ? new SessionLockElector(db, this.book, electorOptions, this.session)
         : new LeaseElector(db, this.book, electorOptions);
     this.membership = new AllocatedMembership(this.members, elector, { tickMs });
+    this.delayed = {
+      store: new PgScheduledEvents(db, this.book, this.log),
+      // A lease alone, in every coordination mode: delivering needs no session to watch.
+      elector: new LeaseElector(db, this.book, { ...electorOptions, lease: SCHEDULER_LEASE }),
+    };
   }
 
   get kind(): string {

@@ -14,11 +14,18 @@ export interface SqlNames {
   readonly channel: string;
   /** The NOTIFY channel for membership and allocation changes. */
   readonly membersChannel: string;
+  /** The NOTIFY channel that wakes the scheduler of delayed events. */
+  readonly scheduledChannel: string;
 }
 
 export function sqlNames(schema: string): SqlNames {
   validateSchemaName(schema);
-  return { schema, channel: `${schema}_events`, membersChannel: `${schema}_members` };
+  return {
+    schema,
+    channel: `${schema}_events`,
+    membersChannel: `${schema}_members`,
+    scheduledChannel: `${schema}_scheduled`,
+  };
 }
 
 export function renderSql(text: string, names: SqlNames, partitions?: number): string {
@@ -27,6 +34,7 @@ export function renderSql(text: string, names: SqlNames, partitions?: number): s
     .replaceAll(":'schema'", `'${names.schema}'`)
     .replaceAll(":'channel'", `'${names.channel}'`)
     .replaceAll(":'members_channel'", `'${names.membersChannel}'`)
+    .replaceAll(":'scheduled_channel'", `'${names.scheduledChannel}'`)
     .replace(/(?<!:):partitions\b/g, () => {
       if (partitions === undefined || !Number.isSafeInteger(partitions) || partitions < 1) {
         throw new Error('query needs a partition count');

@@ -27,6 +27,14 @@ export const EventBody = z.strictObject({
   metadata: jsonObject.optional(),
   id: z.string().optional(),
   expectedVersion: z.number().int().min(-1).optional(),
+  /** Delays the event until this time (ISO 8601 with an offset, e.g. `2026-01-01T09:00:00Z`). */
+  deliverAt: z.iso
+    .datetime({
+      offset: true,
+      message: 'expected an ISO time with an offset, e.g. 2026-01-01T09:00:00Z',
+    })
+    .transform((text) => new Date(text))
+    .optional(),
 });
 
 export const BatchBody = z.strictObject({
@@ -92,3 +100,10 @@ export const ReadQuery = z
 export type ReadQuery = z.infer<typeof ReadQuery>;
 
 export const ConsumerParams = z.strictObject({ name: z.string() });
+
+export const ScheduledQuery = z.strictObject({
+  stream: z.string().optional(),
+  limit: integerParam(1, 10_000).optional(),
+});
+
+export const ScheduledParams = z.strictObject({ id: z.string() });

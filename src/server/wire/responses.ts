@@ -4,7 +4,8 @@
  * back into the library's own shapes, so both ends share one definition.
  */
 import { z } from 'zod';
-import type { Event, PublishedEvent } from '../../core/event.js';
+import type { Event, PublishResult } from '../../core/event.js';
+import type { PendingScheduledEvent } from '../../core/contracts/scheduled.js';
 import type { JsonObject, JsonValue } from '../../core/json.js';
 import { describeSequence, parseSequence } from '../../core/sequence.js';
 import type { ReadPage } from '../../core/contracts/log.js';
@@ -21,7 +22,35 @@ export const PublishedJson = z.object({
   time,
 });
 
-export const PublishResponse = z.object({ events: z.array(PublishedJson) });
+/** A delayed event: its position and version are assigned when it is delivered. */
+export const ScheduledJson = z.object({
+  id: z.string(),
+  stream: z.string(),
+  scheduled: z.literal(true),
+  deliverAt: time,
+});
+
+export const PublishResponse = z.object({
+  events: z.array(z.union([PublishedJson, ScheduledJson])),
+});
+
+export const PendingScheduledJson = z.object({
+  id: z.string(),
+  stream: z.string(),
+  subject: z.string(),
+  data: z.custom<JsonValue>(),
+  metadata: z.custom<JsonObject>(),
+  deliverAt: time,
+  scheduledAt: time,
+});
+
+/** `count` is every waiting event; `events` the first `limit` of the ones asked for. */
+export const ScheduledResponse = z.object({
+  count: z.number().int(),
+  events: z.array(PendingScheduledJson),
+});
+
+export const CancelResponse = z.object({ cancelled: z.boolean() });
 
 export const EventJson = z.object({
   id: z.string(),
@@ -105,13 +134,33 @@ export const ErrorResponse = z.object({
 
 export type ErrorResponse = z.input<typeof ErrorResponse>;
 
-export function publishedJson(event: PublishedEvent): z.input<typeof PublishedJson> {
+export function publishedJson(
+  event: PublishResult,
+): z.input<typeof PublishedJson> | z.input<typeof ScheduledJson> {
+  if (event.scheduled === true) {
+    return {
+      id: event.id,
+      stream: event.stream,
+      scheduled: true,
+      deliverAt: event.deliverAt.toISOString(),
+    };
+  }
   return {
     id: event.id,
     stream: event.stream,
     position: event.position,
     version: event.version,
     time: event.time.toISOString(),
+  };
+}
+
+export function pendingScheduledJson(
+  event: PendingScheduledEvent,
+): z.input<typeof PendingScheduledJson> {
+  return {
+    ...event,
+    deliverAt: event.deliverAt.toISOString(),
+    scheduledAt: event.scheduledAt.toISOString(),
   };
 }
 

@@ -1,0 +1,287 @@
+/**
+ * What every provider with `capabilities.delayedEvents` must do, through the
+ * public API only: run on the memory provider in the unit tier and on
+ * PostgreSQL and PGlite in the integration tier.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ConflictError,
+  FencedError,
+  ValidationError,
+  type Event,
+  type Millrace,
+  type MillraceOptions,
+  type PublishInput,
+} from '../../src/index.js';
+import { recordingLogger, waitFor } from './wait.js';
+
+export interface DelayedBackend {
+  /** Opens another instance on the same data, as another process would. */
+  open(options?: Omit<MillraceOptions, 'provider'>): Promise<Millrace>;
+  close(): Promise<void>;
+}
+
+export function at(msFromNow: number): Date {
+  return new Date(Date.now() + msFromNow);
+}
+
+export async function logged(millrace: Millrace): Promise<readonly Event[]> {
+  return (await millrace.read({ limit: 10_000 })).events;
+}
+
+const ok = { stream: 'order-1', subject: 'order.created', data: 1 };
+
+export function delayedEventsSuite(name: string, setup: () => Promise<DelayedBackend>): void {
+  describe(`delayed events on ${name}`, () => {
+    async function opened(): Promise<{ backend: DelayedBackend; millrace: Millrace }> {
+      const backend = await setup();
+      return { backend, millrace: await backend.open({ logger: recordingLogger() }) };
+    }
+
+    it('are not in the log before their time, and are delivered after it', async () => {
+      const { backend, millrace } = await opened();
+      const deliverAt = at(300);
+      const scheduled = await millrace.publish({
+        stream: 'order-1',
+        subject: 'order.reminded',
+        data: { n: 1, none: null },
+        metadata: { correlationId: 'c-1' },
+        deliverAt,
+      });
+      expect(scheduled).toEqual({
+        id: scheduled.id,
+        stream: 'order-1',
+        scheduled: true,
+        deliverAt,
+      });
+      expect(await logged(millrace)).toEqual([]);
+      expect(await millrace.scheduled()).toEqual([
+        {
+          id: scheduled.id,
+          stream: 'order-1',
+          subject: 'order.reminded',
+          data: { n: 1, none: null },
+          metadata: { correlationId: 'c-1' },
+          deliverAt,
+          scheduledAt: expect.any(Date) as Date,
+        },
+      ]);
+      await waitFor(async () => (await logged(millrace)).length === 1, 'the delivery');
+      const [event] = await logged(millrace);
+      expect(event).toMatchObject({
+        id: scheduled.id,
+        stream: 'order-1',
+        subject: 'order.reminded',
+        data: { n: 1, none: null },
+        metadata: { correlationId: 'c-1' },
+        version: 0,
+      });
+      expect(event?.time.getTime()).toBeGreaterThanOrEqual(deliverAt.getTime());
+      expect(await millrace.scheduledCount()).toBe(0);
+      await backend.close();
+    });
+
+    it('publishes at once when deliverAt is now or past', async () => {
+      const { backend, millrace } = await opened();
+      const published = await millrace.publish({ ...ok, deliverAt: at(-1000) });
+      expect(published.scheduled).toBeUndefined();
+      expect(await logged(millrace)).toHaveLength(1);
+      expect(await millrace.scheduledCount()).toBe(0);
+      await backend.close();
+    });
+
+    it('joins its stream when delivered: per-stream order among delivered events is log order', async () => {
+      const { backend, millrace } = await opened();
+      const results = await millrace.publishBatch([
+        { stream: 'order-1', subject: 'order.late', data: 'a', deliverAt: at(400) },
+        { stream: 'order-1', subject: 'order.soon', data: 'b', deliverAt: at(200) },
+        { stream: 'order-1', subject: 'order.now', data: 'c' },
+        { stream: 'order-2', subject: 'order.soon', data: 'x', deliverAt: at(200) },
+      ]);
+      expect(results.map((r) => r.scheduled ?? false)).toEqual([true, true, false, true]);
+      // The same deliverAt: schedule order breaks the tie.
+      const tie = at(200);
+      await millrace.publish({
+        stream: 'order-1',
+        subject: 'order.tie',
+        data: 'd',
+        deliverAt: tie,
+      });
+      await millrace.publish({
+        stream: 'order-1',
+        subject: 'order.tie',
+        data: 'e',
+        deliverAt: tie,
+      });
+      await millrace.publish({ stream: 'order-1', subject: 'order.now', data: 'f' });
+      await waitFor(async () => (await logged(millrace)).length === 7, 'every delivery');
+      const stream = (await millrace.read({ sequence: { stream: 'order-1' } })).events;
+      expect(stream.map((e) => [e.data, e.version])).toEqual([
+        ['c', 0],
+        ['f', 1],
+        ['b', 2],
+        ['d', 3],
+        ['e', 4],
+        ['a', 5],
+      ]);
+      await backend.close();
+    });
+
+    it('are handled by consumers soon after they are due', async () => {
+      const { backend, millrace } = await opened();
+      const handled: { data: unknown; lateMs: number }[] = [];
+      const consumer = millrace.consumer({
+        name: 'reminders',
+        sequence: { category: 'order' },
+        partitions: 2,
+        handler: (event) => {
+          const { deliverAt } = event.metadata as { deliverAt: number };
+          handled.push({ data: event.data, lateMs: Date.now() - deliverAt });
+          return Promise.resolve();
+        },
+      });
+      await consumer.start();
+      // The scheduler sleeps until the first is due: each event scheduled
+      // later but due earlier must wake it, or it would be seconds late.
+      for (const delay of [1500, 900, 600, 300]) {
+        const deliverAt = at(delay);
+        await millrace.publish({
+          stream: `order-${delay}`,
+          subject: 'order.reminded',
+          data: delay,
+          metadata: { deliverAt: deliverAt.getTime() },
+          deliverAt,
+        });
+      }
+      await waitFor(() => handled.length === 4, 'every delayed event handled');
+      expect(handled.map((h) => h.data)).toEqual([300, 600, 900, 1500]);
+      for (const { lateMs } of handled) {
+        expect(lateMs).toBeGreaterThanOrEqual(0);
+        // Loose on purpose: it catches a missed wake-up (late by the 5 s
+        // longest sleep), and is no speed target.
+        expect(lateMs).toBeLessThan(1000);
+      }
+      console.info(
+        `delayed events on ${name}: handled ${handled.map((h) => h.lateMs).join(', ')} ms after deliverAt`,
+      );
+      await backend.close();
+    });
+
+    it('are delivered exactly once by two instances, each running a scheduler', async () => {
+      const { backend, millrace } = await opened();
+      const second = await backend.open({ logger: recordingLogger() });
+      const count = 400;
+      const events: PublishInput[] = Array.from({ length: count }, (_, i) => ({
+        stream: `order-${i % 13}`,
+        subject: 'order.reminded',
+        data: i,
+        deliverAt: at(100 + i),
+      }));
+      await Promise.all([
+        millrace.publishBatch(events.slice(0, count / 2)),
+        second.publishBatch(events.slice(count / 2)),
+      ]);
+      // Stop one instance mid-way: if it led, the other takes over the rest.
+      await waitFor(async () => (await second.scheduledCount()) < count * 0.75, 'deliveries');
+      await millrace.close();
+      await waitFor(async () => (await second.scheduledCount()) === 0, 'every delivery');
+      const delivered = await logged(second);
+      expect(delivered).toHaveLength(count);
+      expect(new Set(delivered.map((e) => e.id)).size).toBe(count);
+      expect(delivered.map((e) => e.data)).toEqual(Array.from({ length: count }, (_, i) => i));
+      await backend.close();
+    });
+
+    it('cannot be delivered under a lease that is not held', async () => {
+      const backend = await setup();
+      const millrace = await backend.open({ logger: recordingLogger(), deliverDelayed: false });
+      await millrace.publish({ ...ok, deliverAt: at(10) });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const store = millrace.provider.delayed?.store;
+      await expect(store?.deliverDue({ holder: 'impostor', term: 1 }, 10)).rejects.toBeInstanceOf(
+        FencedError,
+      );
+      expect(await millrace.scheduledCount()).toBe(1);
+      expect(await logged(millrace)).toEqual([]);
+      await backend.close();
+    });
+
+    it('refuses bad input and writes nothing', async () => {
+      const { backend, millrace } = await opened();
+      const bad: [unknown, string][] = [
+        [{ ...ok, deliverAt: '2030-01-01T00:00:00Z' }, 'invalid_deliver_at'],
+        [{ ...ok, deliverAt: new Date(Number.NaN) }, 'invalid_deliver_at'],
+        [{ ...ok, deliverAt: 1_900_000_000_000 }, 'invalid_deliver_at'],
+        [{ ...ok, deliverAt: at(60_000), expectedVersion: -1 }, 'deliver_at_with_expected_version'],
+        [{ ...ok, subject: 'bad subject', deliverAt: at(60_000) }, 'invalid_subject'],
+      ];
+      for (const [event, reason] of bad) {
+        await expect(millrace.publish(event as PublishInput)).rejects.toMatchObject({
+          code: 'validation',
+          reason,
+        });
+        await expect(
+          millrace.publishBatch([{ ...ok, deliverAt: at(60_000) }, ok, event as PublishInput]),
+        ).rejects.toMatchObject({ reason, details: { index: 2 } });
+      }
+      expect(await logged(millrace)).toEqual([]);
+      expect(await millrace.scheduledCount()).toBe(0);
+      await expect(millrace.cancelScheduled('nope')).rejects.toMatchObject({
+        reason: 'invalid_id',
+      });
+      await expect(millrace.scheduled({ stream: 'bad stream' })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(millrace.scheduled({ limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await backend.close();
+    });
+
+    it('refuses an id the log or the schedule holds, writing nothing of the batch', async () => {
+      const { backend, millrace } = await opened();
+      const published = await millrace.publish(ok);
+      const scheduled = await millrace.publish({ ...ok, deliverAt: at(60_000) });
+      for (const id of [published.id, scheduled.id]) {
+        const error = await millrace
+          .publishBatch([
+            { ...ok, stream: 'order-2' },
+            { ...ok, deliverAt: at(60_000) },
+            { ...ok, id, deliverAt: at(60_000) },
+          ])
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictError);
+        expect(error).toMatchObject({ reason: 'duplicate_id' });
+      }
+      expect(await logged(millrace)).toHaveLength(1);
+      expect(await millrace.scheduledCount()).toBe(1);
+      await backend.close();
+    });
+
+    it('can be listed by stream, counted and cancelled', async () => {
+      const { backend, millrace } = await opened();
+      const keep = await millrace.publish({ ...ok, data: 1, deliverAt: at(300) });
+      const cancel = await millrace.publish({ ...ok, stream: 'order-2', deliverAt: at(200) });
+      expect((await millrace.scheduled({ stream: 'order-2' })).map((e) => e.id)).toEqual([
+        cancel.id,
+      ]);
+      expect((await millrace.scheduled({ limit: 1 })).map((e) => e.id)).toEqual([cancel.id]);
+      expect(await millrace.scheduledCount()).toBe(2);
+      expect(await millrace.cancelScheduled(cancel.id)).toBe(true);
+      expect(await millrace.cancelScheduled(cancel.id)).toBe(false);
+      await waitFor(async () => (await logged(millrace)).length === 1, 'the other delivery');
+      expect((await logged(millrace)).map((e) => e.id)).toEqual([keep.id]);
+      expect(await millrace.cancelScheduled(keep.id)).toBe(false);
+      await backend.close();
+    });
+
+    it('wait while no instance delivers, and are delivered by the next one', async () => {
+      const backend = await setup();
+      const tool = await backend.open({ logger: recordingLogger(), deliverDelayed: false });
+      await tool.publish({ ...ok, deliverAt: at(20) });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await logged(tool)).toEqual([]);
+      await backend.open({ logger: recordingLogger() });
+      await waitFor(async () => (await logged(tool)).length === 1, 'the delivery');
+      await backend.close();
+    });
+  });
+}
