@@ -56,3 +56,11 @@ export type { PositionStore } from './core/contracts/positions.js';
 export type { ConsumerRegistry, ConsumerRecord } from './core/contracts/registry.js';
 export type { Membership, MemberSession, Assignment } from './core/contracts/membership.js';
 export type { WakeupSource } from './core/contracts/wakeups.js';
+export type {
+  CategoryPruneResult,
+  PruneResult,
+  RetentionHold,
+  RetentionStore,
+} from './core/contracts/retention.js';
+export type { PruneOptions } from './core/retention/prune-options.js';
+export type { RetentionOptions } from './core/retention/retention-policy.js';

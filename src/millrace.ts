@@ -28,6 +28,14 @@ import { BEGINNING, validatePosition, type Position } from './core/position.js';
 import { toSequence, type SequenceInput } from './core/sequence.js';
 import { DelayedEventScheduler } from './core/scheduling/scheduler.js';
 import { validateSubjectPattern } from './core/subjects.js';
+import type { PruneResult, RetentionStore } from './core/contracts/retention.js';
+import { toPruneRequest, type PruneOptions } from './core/retention/prune-options.js';
+import {
+  resolveRetention,
+  RetentionPolicy,
+  type ResolvedRetention,
+  type RetentionOptions,
+} from './core/retention/retention-policy.js';
 import { pglite } from './providers/postgres/postgres-provider.js';
 
 export interface MillraceOptions {
@@ -36,6 +44,11 @@ export interface MillraceOptions {
   /** Largest event accepted, data and metadata as JSON. @defaultValue 1 MiB */
   maxEventBytes?: number;
   logger?: Logger;
+  /**
+   * Prune old events automatically, e.g. `{ olderThan: '30d', every: '1h' }`,
+   * never past a consumer's position. @defaultValue none: events are kept forever
+   */
+  retention?: RetentionOptions;
   /**
    * Take part in delivering delayed events: the instances sharing a database
    * elect one to do it. Turn off in short-lived tools.
@@ -115,6 +128,7 @@ export class Millrace {
   private readonly hub: WakeupHub;
   private readonly consumers = new Set<Consumer<never>>();
   private closed = false;
+  private retention: RetentionPolicy | undefined;
   private scheduler: DelayedEventScheduler | undefined;
 
   private constructor(
@@ -132,6 +146,7 @@ export class Millrace {
         reason: 'invalid_option',
       });
     }
+    const retention = options.retention && resolveRetention(options.retention);
     const source = options.provider ?? pglite({ dataDir: DEFAULT_DATA_DIR });
     const provider = isProvider(source) ? source : await source.open();
     const millrace = new Millrace(provider, maxEventBytes, options.logger ?? defaultLogger());
@@ -141,6 +156,7 @@ export class Millrace {
         throw error;
       });
     }
+    if (retention !== undefined) millrace.startRetention(retention);
     return millrace;
   }
 
@@ -264,10 +280,22 @@ export class Millrace {
     return Promise.all(records.map((record) => this.status(record)));
   }
 
+  /**
+   * Deletes old events: those older than `olderThan` and/or beyond the newest
+   * `keepLast` of each category, but never one a consumer has still to
+   * handle unless `force`. The result names the consumers that held it back.
+   */
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    this.assertOpen();
+    const request = toPruneRequest(options);
+    return this.retentionStore().prune(request);
+  }
+
   /** Stops the consumers started here and closes the provider. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.retention?.stop();
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
     await this.scheduler?.stop();
     await this.provider.close();
@@ -341,6 +369,20 @@ export class Millrace {
       leader: membership.leader,
       members: membership.members,
     };
+  }
+
+  private startRetention(retention: ResolvedRetention): void {
+    const store = this.retentionStore();
+    this.retention = new RetentionPolicy(retention, (request) => store.prune(request), this.logger);
+    this.retention.start();
+  }
+
+  private retentionStore(): RetentionStore {
+    const store = this.provider.retention;
+    if (store === undefined) {
+      throw new UnsupportedError(`the ${this.provider.kind} provider cannot prune events`);
+    }
+    return store;
   }
 
   private assertOpen(): void {

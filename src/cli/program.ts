@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { consumersCommand } from './commands/consumers.js';
 import { migrateCommand } from './commands/migrate.js';
+import { pruneCommand } from './commands/prune.js';
 import { publishCommand } from './commands/publish.js';
 import { readCommand } from './commands/read.js';
 import { scheduledCommand } from './commands/scheduled.js';
@@ -21,6 +22,7 @@ export function buildProgram(version: string): Command {
   readCommand(program);
   tailCommand(program);
   consumersCommand(program);
+  pruneCommand(program);
   scheduledCommand(program);
   return program;
 }

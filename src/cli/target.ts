@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Logger } from '../core/logger.js';
-import { Millrace } from '../millrace.js';
+import { Millrace, type MillraceOptions } from '../millrace.js';
 import { pglite, postgres } from '../providers/postgres/postgres-provider.js';
 import type { MillraceClient } from './client/client.js';
 import { DirectClient } from './client/direct-client.js';
@@ -68,12 +68,13 @@ export function embeddedDataDir(dataDir: string): string {
 export async function openMillrace(
   options: DatabaseOptions,
   logger: Logger = cliLogger({ json: false, level: logLevel('warn'), out: process.stderr }),
+  retention?: MillraceOptions['retention'],
 ): Promise<Millrace> {
   const provider =
     options.databaseUrl !== undefined
       ? postgres({ connectionString: options.databaseUrl, schema: options.schema })
       : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
-  return Millrace.open({ provider, logger });
+  return Millrace.open({ provider, logger, retention });
 }
 
 export async function openClient(options: TargetOptions): Promise<MillraceClient> {

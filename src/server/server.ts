@@ -9,6 +9,7 @@ import { errorReply, notFoundReply } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { healthRoutes } from './routes/health.js';
+import { pruneRoutes } from './routes/prune.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { scheduledRoutes } from './routes/scheduled.js';
@@ -70,6 +71,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   publishRoutes(app, millrace);
   readRoutes(app, { millrace, waiter: new EventWaiter(millrace), closing: closing.signal });
   consumerRoutes(app, millrace);
+  pruneRoutes(app, millrace);
   scheduledRoutes(app, millrace);
   return app;
 }

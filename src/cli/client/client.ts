@@ -3,6 +3,8 @@
  * HTTP or opens the database itself. Commands never care which.
  */
 import type { ReadPage } from '../../core/contracts/log.js';
+import type { PruneResult } from '../../core/contracts/retention.js';
+import type { PruneOptions } from '../../core/retention/prune-options.js';
 import type { PendingScheduledEvent } from '../../core/contracts/scheduled.js';
 import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
@@ -34,5 +36,7 @@ export interface MillraceClient {
   end(): Promise<Position>;
   consumerStatus(name: string): Promise<ConsumerStatus>;
   consumerStatuses(): Promise<ConsumerStatus[]>;
+  /** Deletes old events, never past a consumer's position unless `force`. */
+  prune(options: PruneOptions): Promise<PruneResult>;
   close(): Promise<void>;
 }

@@ -1,4 +1,6 @@
 import type { ReadPage } from '../../core/contracts/log.js';
+import type { PruneResult } from '../../core/contracts/retention.js';
+import type { PruneOptions } from '../../core/retention/prune-options.js';
 import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
 import type { ConsumerStatus, Millrace, ScheduledOptions } from '../../millrace.js';
@@ -54,6 +56,10 @@ export class DirectClient implements MillraceClient {
 
   consumerStatuses(): Promise<ConsumerStatus[]> {
     return this.millrace.consumerStatuses();
+  }
+
+  prune(options: PruneOptions): Promise<PruneResult> {
+    return this.millrace.prune(options);
   }
 
   close(): Promise<void> {

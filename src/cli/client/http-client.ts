@@ -5,12 +5,15 @@
  */
 import type { z } from 'zod';
 import type { ReadPage } from '../../core/contracts/log.js';
+import type { PruneResult } from '../../core/contracts/retention.js';
+import type { PruneOptions } from '../../core/retention/prune-options.js';
 import { ConnectionError, MillraceError, type ErrorCode } from '../../core/errors.js';
 import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
 import { describeSequence, toSequence } from '../../core/sequence.js';
 import type { ConsumerStatus, ScheduledOptions } from '../../millrace.js';
 import { MAX_WAIT_MS } from '../../server/wire/requests.js';
+import { PruneResponse } from '../../server/wire/prune.js';
 import {
   ConsumerJson,
   ConsumersResponse,
@@ -107,6 +110,14 @@ export class HttpClient implements MillraceClient {
 
   async consumerStatuses(): Promise<ConsumerStatus[]> {
     return (await this.request(ConsumersResponse, '/v1/consumers')).consumers;
+  }
+
+  prune(options: PruneOptions): Promise<PruneResult> {
+    return this.request(PruneResponse, '/v1/prune', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(options),
+    });
   }
 
   close(): Promise<void> {

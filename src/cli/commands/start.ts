@@ -6,6 +6,7 @@ import { integer } from '../arguments.js';
 import { startDemo, type Demo } from '../demo.js';
 import { cliLogger, logLevel } from '../logger.js';
 import { print } from '../output.js';
+import { addRetainOptions, retentionOf, type RetainOptions } from '../retention-options.js';
 import {
   findLiveServer,
   removeServerFile,
@@ -20,7 +21,7 @@ import {
   type DatabaseOptions,
 } from '../target.js';
 
-interface StartOptions extends DatabaseOptions {
+interface StartOptions extends DatabaseOptions, RetainOptions {
   port: number;
   host: string;
   demo?: boolean;
@@ -80,7 +81,7 @@ async function runServer(options: StartOptions): Promise<void> {
     );
   }
   const stopping = shutdownSignal(logger);
-  const millrace = await openMillrace(options, logger);
+  const millrace = await openMillrace(options, logger, retentionOf(options));
   const app = createServer({ millrace, logger });
   let demo: Demo | undefined;
   try {
@@ -120,5 +121,6 @@ export function startCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--demo', 'also publish sample order events and run two sample consumers')
     .option('--json', 'log JSON lines instead of readable lines');
+  addRetainOptions(command);
   addDatabaseOptions(command).action((options: StartOptions) => runServer(options));
 }

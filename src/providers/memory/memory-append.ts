@@ -19,6 +19,7 @@ export function appendEvents(data: MemoryData, events: readonly PreparedEvent[])
     else stream.push(event);
   }
   data.lastTime = stored[0]?.time ?? data.lastTime;
+  data.head += stored.length;
   return stored;
 }
 
@@ -46,7 +47,8 @@ function plan(data: MemoryData, events: readonly PreparedEvent[]): StoredEvent[]
       });
     }
     ids.add(event.id);
-    const actual = heads.get(event.stream) ?? (data.streams.get(event.stream)?.length ?? 0) - 1;
+    // The newest event's version, not the count: pruning keeps a stream's newest event only.
+    const actual = heads.get(event.stream) ?? data.streams.get(event.stream)?.at(-1)?.version ?? -1;
     if (event.expectedVersion !== null && event.expectedVersion !== actual) {
       throw new ConflictError(
         `stream ${event.stream} is at version ${actual}, not the expected ${event.expectedVersion}`,

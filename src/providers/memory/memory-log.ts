@@ -95,7 +95,9 @@ export class MemoryLog implements LogStore {
         if ((events[mid]?.time ?? Infinity) < at) low = mid + 1;
         else high = mid;
       }
-      return String(low);
+      // Pruning leaves gaps: the answer is the position just before that event.
+      const first = events[low];
+      return String(first === undefined ? this.data.head : first.position - 1);
     });
   }
 

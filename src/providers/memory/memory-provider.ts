@@ -15,6 +15,7 @@ import type {
 import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { ClosedError } from '../../core/errors.js';
 import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
+import { LogPruner } from '../../core/retention/log-pruner.js';
 import { MemoryData } from './memory-data.js';
 import { MemoryLeaseElector } from './memory-lease-elector.js';
 import { MemoryLog } from './memory-log.js';
@@ -25,6 +26,7 @@ import {
   type ResolvedMemoryOptions,
 } from './memory-options.js';
 import { MemoryPositions } from './memory-positions.js';
+import { MemoryPrunableLog } from './memory-retention.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { MemoryScheduledEvents } from './memory-scheduled.js';
 import { MAX_PARTITIONS } from './memory-scan.js';
@@ -49,6 +51,7 @@ export class MemoryProvider implements Provider {
   readonly log: MemoryLog;
   readonly positions: MemoryPositions;
   readonly registry: MemoryRegistry;
+  readonly retention: LogPruner;
   readonly wakeups: MemoryWakeups;
   readonly members: MemoryMembershipStore;
   readonly membership: AllocatedMembership;
@@ -64,6 +67,12 @@ export class MemoryProvider implements Provider {
     this.log = new MemoryLog(data, this.wakeups, assertOpen);
     this.positions = new MemoryPositions(data, assertOpen);
     this.registry = new MemoryRegistry(data, assertOpen);
+    this.retention = new LogPruner({
+      log: this.log,
+      registry: this.registry,
+      positions: this.positions,
+      prunable: new MemoryPrunableLog(data, assertOpen),
+    });
     this.members = new MemoryMembershipStore(data, assertOpen);
     const electorOptions = {
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

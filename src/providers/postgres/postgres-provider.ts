@@ -12,6 +12,7 @@ import type {
   ProviderFactory,
 } from '../../core/contracts/provider.js';
 import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
+import { LogPruner } from '../../core/retention/log-pruner.js';
 import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { ValidationError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import { PgLog } from './pg-log.js';
 import { PgNotifier } from './pg-notifier.js';
 import { PgPositions } from './pg-positions.js';
 import { PgRegistry } from './pg-registry.js';
+import { PgPrunableLog } from './pg-retention.js';
 import { PgScheduledEvents, SCHEDULER_LEASE } from './pg-scheduled.js';
 import { PgWakeups } from './pg-wakeups.js';
 import { ALLOCATOR_LEASE, PgMembershipStore } from './pg-membership-store.js';
@@ -92,6 +94,7 @@ export class PostgresProvider implements Provider {
   readonly wakeups: PgWakeups;
   readonly membership: AllocatedMembership;
   readonly members: PgMembershipStore;
+  readonly retention: LogPruner;
   readonly delayed: DelayedEvents;
   readonly book: QueryBook;
   /** What opening the provider migrated (undefined with `migrate: false`). */
@@ -110,6 +113,12 @@ export class PostgresProvider implements Provider {
     this.log = new PgLog(db, this.book, this.notifier, this.wakeups);
     this.positions = new PgPositions(db, this.book);
     this.registry = new PgRegistry(db, this.book);
+    this.retention = new LogPruner({
+      log: this.log,
+      registry: this.registry,
+      positions: this.positions,
+      prunable: new PgPrunableLog(db, this.book),
+    });
     this.session = new ProcessSession(db);
     const coordination = db.kind === 'pglite' ? 'lease' : (options.coordination ?? 'session');
     this.members = new PgMembershipStore(db, this.book, () =>
