@@ -14,7 +14,7 @@ const DATA = {
   items: 3,
 };
 
-function orderEvent(i: number, streams: number): EventInput {
+export function orderEvent(i: number, streams: number): EventInput {
   return { stream: `order-${i % streams}`, subject: 'order.placed', data: { ...DATA, n: i } };
 }
 

@@ -284,10 +284,18 @@ describe('position commits', () => {
   it('commits every N events, and on stop', async () => {
     const { millrace } = await open();
     await publish(millrace, 12, 1);
-    const { consumer, handled } = recorder(millrace, {
+    const handled: Event[] = [];
+    // Asynchronous, so events finish one by one (synchronous ones finish a page at a time).
+    const consumer = millrace.consumer({
+      name: 'recorder',
+      sequence: { category: 'order' },
       partitions: 1,
       commitEveryEvents: 5,
       commitIntervalMs: 3_600_000,
+      handler: async (event) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        handled.push(event);
+      },
     });
     const commits: { handled: number; commits: readonly PositionCommit[] }[] = [];
     consumer.signals.on('committed', (c) => commits.push({ handled: handled.length, commits: c }));

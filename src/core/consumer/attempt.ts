@@ -59,15 +59,32 @@ class AttemptContext implements HandlerContext {
 
 export class Attempt {
   readonly startedAt = Date.now();
-  readonly result: Promise<AttemptResult>;
   private readonly context: AttemptContext;
   private expire: ((result: AttemptResult) => void) | undefined;
 
-  constructor(handler: Handler<unknown>, event: Event, scope: AttemptScope, attempt: number) {
+  constructor(scope: AttemptScope, attempt: number) {
     this.context = new AttemptContext(scope, attempt);
-    const run = call(handler, event, this.context);
-    const expired = new Promise<AttemptResult>((resolve) => (this.expire = resolve));
-    this.result = Promise.race([run, expired]);
+  }
+
+  /**
+   * Calls the handler. A handler that returns without a promise (or throws)
+   * has its result at once, so a synchronous handler costs no promise hops.
+   */
+  run(handler: Handler<unknown>, event: Event): AttemptResult | Promise<AttemptResult> {
+    let value: unknown;
+    try {
+      value = handler(event, this.context);
+    } catch (error) {
+      return { ok: false, error };
+    }
+    if (!isThenable(value)) return { ok: true, value };
+    return new Promise<AttemptResult>((resolve) => {
+      this.expire = resolve;
+      value.then(
+        (settled: unknown) => resolve({ ok: true, value: settled }),
+        (error: unknown) => resolve({ ok: false, error }),
+      );
+    });
   }
 
   /** Past the ack timeout: the attempt fails now and the handler's signal aborts. */
@@ -80,10 +97,10 @@ export class Attempt {
   }
 }
 
-async function call(handler: Handler<unknown>, event: Event, context: HandlerContext) {
-  try {
-    return { ok: true, value: await handler(event, context) } as const;
-  } catch (error) {
-    return { ok: false, error } as const;
-  }
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

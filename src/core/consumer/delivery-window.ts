@@ -51,6 +51,8 @@ export function entryFor(event: Event, record?: DeliveryRecord): Entry {
 export class DeliveryWindow {
   private entries: Entry[] = [];
   private head = 0;
+  /** No unfinished entry before this index (`partition` ordering looks from here). */
+  private open = 0;
   /** `stream` ordering: each stream's unfinished entries, in order. */
   private readonly streams = new Map<string, Entry[]>();
   /** `none` ordering: entries that may start, first come first served. */
@@ -131,6 +133,7 @@ export class DeliveryWindow {
     }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
+      this.open = Math.max(0, this.open - this.head);
       this.head = 0;
     }
     return { position, count };
@@ -142,10 +145,14 @@ export class DeliveryWindow {
   }
 
   private firstUnfinished(): Entry | undefined {
-    for (let i = this.head; i < this.entries.length; i++) {
+    for (let i = Math.max(this.head, this.open); i < this.entries.length; i++) {
       const entry = this.entries[i] as Entry;
-      if (entry.state !== 'done') return entry;
+      if (entry.state !== 'done') {
+        this.open = i;
+        return entry;
+      }
     }
+    this.open = this.entries.length;
     return undefined;
   }
 }

@@ -17,8 +17,9 @@ import type { LogStore, PartitionSlice, ReadPage } from '../contracts/log.js';
 import type { Event } from '../event.js';
 import { errorFields, type Logger } from '../logger.js';
 import { comparePositions, type Position } from '../position.js';
-import { Attempt, type AttemptScope } from './attempt.js';
+import { Attempt, type AttemptResult, type AttemptScope } from './attempt.js';
 import { DeliveryWindow, entryFor, type Entry } from './delivery-window.js';
+import type { Handler } from './handler.js';
 import type { HandlerSlots } from './handler-slots.js';
 import type { ResolvedConsumerOptions } from './options.js';
 import { decideOutcome, type Outcome } from './outcome.js';
@@ -168,8 +169,9 @@ export class PartitionWorker {
     if (this.finish === undefined || !this.loaded) return;
     const stopping = this.env.stopSignal.aborted;
     if (!stopping) {
-      this.startWhatMay();
+      // The next page is asked for first, so it arrives while these are handled.
       this.readIfDue();
+      this.startWhatMay();
     }
     this.advance();
     if (stopping && this.running.size === 0 && this.recording === 0 && !this.reading) {
@@ -185,16 +187,20 @@ export class PartitionWorker {
       }, LAPSED_CHECK_MS);
       return;
     }
-    while (this.replays.length > 0 && this.takeSlot()) {
-      this.start(this.replays.shift() as Entry, true);
-    }
-    if (this.replays.length === 0) {
+    // Handlers that finish at once (synchronous ones) free their turn at
+    // once: go round again until nothing more may start.
+    for (let progressed = true; progressed;) {
+      progressed = false;
+      while (this.replays.length > 0 && this.takeSlot()) {
+        progressed = this.start(this.replays.shift() as Entry, true) || progressed;
+      }
+      if (this.replays.length > 0) break;
       for (const entry of this.window.startable()) {
         if (!this.takeSlot()) {
           this.window.putBack(entry);
           break;
         }
-        this.start(entry, false);
+        progressed = this.start(entry, false) || progressed;
       }
     }
     this.giveBackSlots();
@@ -221,29 +227,35 @@ export class PartitionWorker {
     for (; this.heldSlots > 0; this.heldSlots--) this.env.slots?.release();
   }
 
-  private start(entry: Entry, replay: boolean): void {
+  /** Starts an attempt; true if it finished at once. */
+  private start(entry: Entry, replay: boolean): boolean {
     entry.state = 'running';
     entry.attempts++;
-    const attempt = new Attempt(
-      this.env.options.handler,
-      entry.event,
-      this.scope,
-      entry.attempts,
-    );
+    const attempt = new Attempt(this.scope, entry.attempts);
     const run: Running = { entry, attempt, replay };
+    const result = attempt.run(this.env.options.handler, entry.event);
+    if (!(result instanceof Promise)) {
+      this.finished(run, result);
+      return true;
+    }
     this.running.add(run);
     this.watchAckTimeout();
-    void attempt.result.then((result) => {
+    void result.then((settled) => {
       this.running.delete(run);
-      this.env.slots?.release();
-      const outcome = decideOutcome(result, entry.attempts, this.env.options);
-      if (outcome.kind === 'completed') this.env.onHandled(entry.event, this.partition);
-      else if (!result.ok) {
-        this.env.onFailed(entry.event, this.partition, entry.attempts, result.error);
-      }
-      this.settle(run, outcome);
-      this.schedule();
+      this.finished(run, settled);
+      this.pump();
     });
+    return false;
+  }
+
+  private finished(run: Running, result: AttemptResult): void {
+    const { entry } = run;
+    this.env.slots?.release();
+    const outcome = decideOutcome(result, entry.attempts, this.env.options);
+    if (outcome.kind === 'completed') this.env.onHandled(entry.event, this.partition);
+    else if (!result.ok)
+      this.env.onFailed(entry.event, this.partition, entry.attempts, result.error);
+    this.settle(run, outcome);
   }
 
   private settle({ entry, replay }: Running, outcome: Outcome): void {
