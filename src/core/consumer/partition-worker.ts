@@ -19,7 +19,6 @@ import { errorFields, type Logger } from '../logger.js';
 import { comparePositions, type Position } from '../position.js';
 import { Attempt, type AttemptResult, type AttemptScope } from './attempt.js';
 import { DeliveryWindow, entryFor, type Entry } from './delivery-window.js';
-import type { Handler } from './handler.js';
 import type { HandlerSlots } from './handler-slots.js';
 import type { ResolvedConsumerOptions } from './options.js';
 import { decideOutcome, type Outcome } from './outcome.js';
