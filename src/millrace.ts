@@ -51,7 +51,8 @@ export interface MillraceOptions {
   retention?: RetentionOptions;
   /**
    * Take part in delivering delayed events: the instances sharing a database
-   * elect one to do it. Turn off in short-lived tools.
+   * elect one to do it, while any wait. It holds a connection for LISTEN: turn
+   * it off in short-lived tools and with a pool of one connection.
    * @defaultValue true
    */
   deliverDelayed?: boolean;

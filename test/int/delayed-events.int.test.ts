@@ -80,6 +80,33 @@ describe.each(PROVIDERS)('delayed events over HTTP on %s', (providerName) => {
   });
 });
 
+describe.each(PROVIDERS)('the scheduler on %s', (providerName) => {
+  it('holds its lease only while events wait, so an idle database sees no renewals', async () => {
+    const backend = await openBackend(providerName);
+    const millrace = await backend.open({ logger: recordingLogger() });
+    const lease = async () =>
+      (
+        await backend.sql<{ holder: string | null }>(
+          `SELECT holder FROM "${backend.schema}".leases WHERE name = 'scheduler'`,
+        )
+      )[0]?.holder ?? null;
+    try {
+      expect(await lease()).toBeNull();
+      await millrace.publish({
+        stream: 'order-1',
+        subject: 'order.reminded',
+        data: 1,
+        deliverAt: at(300),
+      });
+      await waitFor(async () => (await lease()) !== null, 'a scheduler elected');
+      await waitFor(async () => (await logged(millrace)).length === 1, 'the delivery');
+      await waitFor(async () => (await lease()) === null, 'the scheduler resigned');
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe("delayed events inside the caller's transaction (outbox)", () => {
   it('on postgres: scheduled if and only if the pg transaction commits', async () => {
     const backend = await openBackend('postgres');

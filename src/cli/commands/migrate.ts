@@ -16,6 +16,8 @@ interface MigrateOptions extends DatabaseOptions {
 
 async function applyMigrations(options: DatabaseOptions): Promise<MigrationResult> {
   const millrace = await Millrace.open({
+    // Migrating only: no scheduler, whose LISTEN would hold the one connection.
+    deliverDelayed: false,
     provider:
       options.databaseUrl !== undefined
         ? postgres({

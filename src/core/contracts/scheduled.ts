@@ -54,6 +54,10 @@ export interface ScheduledEventStore {
 /** Present on a provider when `capabilities.delayedEvents`. */
 export interface DelayedEvents {
   readonly store: ScheduledEventStore;
-  /** Chooses the one process that delivers (a lease of its own, not the allocator's). */
-  readonly elector: LeaderElector;
+  /**
+   * A new elector for the one process that delivers (a lease of its own, not
+   * the allocator's), for one period of campaigning: schedulers campaign only
+   * while something waits, and stop the elector when nothing does.
+   */
+  createElector(): LeaderElector;
 }

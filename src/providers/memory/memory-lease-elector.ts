@@ -19,6 +19,8 @@ export interface MemoryElectorOptions extends CampaignOptions {
   readonly pid: number;
   /** Which lease to hold. @defaultValue the allocator's */
   readonly lease?: StoredLease;
+  /** Tell every provider on resigning (see LeaseRowElector). @defaultValue true */
+  readonly announceResign?: boolean;
 }
 
 export class MemoryLeaseElector extends CampaigningElector {
@@ -81,7 +83,7 @@ export class MemoryLeaseElector extends CampaigningElector {
       if (lease.holder === leadership.holder && lease.term === leadership.term) {
         lease.holder = null;
         lease.expiresAt = Date.now();
-        this.data.announce(EVERY_CONSUMER);
+        if (this.options.announceResign !== false) this.data.announce(EVERY_CONSUMER);
       }
     });
   }

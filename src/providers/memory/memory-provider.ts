@@ -84,11 +84,12 @@ export class MemoryProvider implements Provider {
     const elector = new MemoryLeaseElector(data.membership, electorOptions, assertOpen);
     this.delayed = {
       store: new MemoryScheduledEvents(data, data.scheduled, this.log, assertOpen),
-      elector: new MemoryLeaseElector(
-        data.membership,
-        { ...electorOptions, lease: data.scheduled.lease },
-        assertOpen,
-      ),
+      createElector: () =>
+        new MemoryLeaseElector(
+          data.membership,
+          { ...electorOptions, lease: data.scheduled.lease, announceResign: false },
+          assertOpen,
+        ),
     };
     this.membership = new AllocatedMembership(
       this.members,

@@ -18,6 +18,12 @@ export interface ElectorOptions extends CampaignOptions {
   readonly host: string;
   readonly pid: number;
   readonly lease: string;
+  /**
+   * Tell the members' channel on resigning, so candidates elsewhere try at
+   * once. The scheduler resigns whenever nothing waits, and nobody needs to know.
+   * @defaultValue true
+   */
+  readonly announceResign?: boolean;
 }
 
 /** The lease row both PostgreSQL electors keep: created, renewed, released. */
@@ -55,6 +61,7 @@ export abstract class LeaseRowElector extends CampaigningElector {
       ]),
     );
     // Candidates elsewhere try at once instead of at their next interval.
+    if (this.options.announceResign === false) return;
     await this.db.query(this.book.get('membership_notify'), [EVERY_CONSUMER]);
   }
 }

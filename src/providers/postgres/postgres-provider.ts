@@ -144,7 +144,12 @@ export class PostgresProvider implements Provider {
     this.delayed = {
       store: new PgScheduledEvents(db, this.book, this.log),
       // A lease alone, in every coordination mode: delivering needs no session to watch.
-      elector: new LeaseElector(db, this.book, { ...electorOptions, lease: SCHEDULER_LEASE }),
+      createElector: () =>
+        new LeaseElector(db, this.book, {
+          ...electorOptions,
+          lease: SCHEDULER_LEASE,
+          announceResign: false,
+        }),
     };
   }
 
