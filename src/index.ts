@@ -15,13 +15,25 @@ export type { PgliteOptions, PostgresOptions } from './providers/postgres/postgr
 export { Consumer } from './core/consumer/consumer.js';
 export type { ConsumerState } from './core/consumer/consumer.js';
 export type { ConsumerOptions, StartFromInput } from './core/consumer/options.js';
-export type { Handler, HandlerContext } from './core/consumer/handler.js';
+export { cancel, deadLetter, retryAfter } from './core/consumer/handler.js';
+export type { Decision, Handler, HandlerContext } from './core/consumer/handler.js';
+export type { Ordering } from './core/consumer/delivery-window.js';
+export { DeadLetters } from './core/deliveries/dead-letters.js';
+export type { DeadLetterQuery } from './core/deliveries/dead-letters.js';
+export type {
+  DeliveryError,
+  DeliveryFilter,
+  DeliveryPage,
+  DeliveryRecord,
+  DeliveryState,
+  DeliveryStore,
+} from './core/contracts/deliveries.js';
 export type { BackoffPolicy } from './core/consumer/backoff.js';
 export type { ConsumerSignals } from './core/consumer/signals.js';
 
 export type {
-  Event,
   DelayedEventInput,
+  Event,
   EventInput,
   PublishedEvent,
   PublishInput,
@@ -37,6 +49,7 @@ export type { EventSequence, SequenceInput } from './core/sequence.js';
 export { subjectMatcher } from './core/subjects.js';
 
 export {
+  AckTimeoutError,
   ClosedError,
   ConflictError,
   ConnectionError,

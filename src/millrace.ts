@@ -2,6 +2,7 @@
  * The entry point: publish events, read them, run consumers, inspect them,
  * over whichever provider was chosen. Handler code never sees the provider.
  */
+import { DeadLetters } from './core/deliveries/dead-letters.js';
 import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
 import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
 import type { LeaderView, MemberView } from './core/contracts/membership.js';
@@ -126,6 +127,7 @@ function validateLimit(limit: number): number {
 }
 
 export class Millrace {
+  private deadLetterDesk: DeadLetters | undefined;
   private readonly hub: WakeupHub;
   private readonly consumers = new Set<Consumer<never>>();
   private closed = false;
@@ -168,6 +170,12 @@ export class Millrace {
 
   get capabilities(): ProviderCapabilities {
     return this.provider.capabilities;
+  }
+
+  /** Dead letters: list, inspect, retry, discard. */
+  get deadLetters(): DeadLetters {
+    this.deadLetterDesk ??= new DeadLetters(this.provider.deliveries, () => this.assertOpen());
+    return this.deadLetterDesk;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { consumersCommand } from './commands/consumers.js';
+import { deadLettersCommand } from './commands/dead-letters.js';
 import { migrateCommand } from './commands/migrate.js';
 import { pruneCommand } from './commands/prune.js';
 import { publishCommand } from './commands/publish.js';
@@ -22,7 +23,8 @@ export function buildProgram(version: string): Command {
   readCommand(program);
   tailCommand(program);
   consumersCommand(program);
-  pruneCommand(program);
   scheduledCommand(program);
+  deadLettersCommand(program);
+  pruneCommand(program);
   return program;
 }

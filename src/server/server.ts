@@ -8,6 +8,7 @@ import type { Millrace } from '../millrace.js';
 import { errorReply, notFoundReply } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import { consumerRoutes } from './routes/consumers.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
 import { pruneRoutes } from './routes/prune.js';
 import { publishRoutes } from './routes/publish.js';
@@ -71,6 +72,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   publishRoutes(app, millrace);
   readRoutes(app, { millrace, waiter: new EventWaiter(millrace), closing: closing.signal });
   consumerRoutes(app, millrace);
+  deadLetterRoutes(app, millrace);
   pruneRoutes(app, millrace);
   scheduledRoutes(app, millrace);
   return app;

@@ -2,7 +2,10 @@
  * What every command needs from millrace, whether it talks to a server over
  * HTTP or opens the database itself. Commands never care which.
  */
+import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
 import type { ReadPage } from '../../core/contracts/log.js';
+import type { DeadLetterQuery } from '../../core/deliveries/dead-letters.js';
+import type { DeadLetterList, DeliveryJson } from '../../server/wire/dead-letters.js';
 import type { PruneResult } from '../../core/contracts/retention.js';
 import type { PruneOptions } from '../../core/retention/prune-options.js';
 import type { PendingScheduledEvent } from '../../core/contracts/scheduled.js';
@@ -38,5 +41,10 @@ export interface MillraceClient {
   consumerStatuses(): Promise<ConsumerStatus[]>;
   /** Deletes old events, never past a consumer's position unless `force`. */
   prune(options: PruneOptions): Promise<PruneResult>;
+  /** Dead letters (or retrying or cancelled deliveries, by `state`), newest first. */
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterList>;
+  deadLetter(consumer: string, eventId: string): Promise<DeliveryJson>;
+  retryDeadLetters(filter: DeliveryFilter): Promise<number>;
+  discardDeadLetters(filter: DeliveryFilter): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,4 +1,7 @@
+import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
 import type { ReadPage } from '../../core/contracts/log.js';
+import type { DeadLetterQuery } from '../../core/deliveries/dead-letters.js';
+import { DeadLetterList, DeliveryJson, deliveryJson } from '../../server/wire/dead-letters.js';
 import type { PruneResult } from '../../core/contracts/retention.js';
 import type { PruneOptions } from '../../core/retention/prune-options.js';
 import type { PublishInput, PublishResult } from '../../core/event.js';
@@ -32,6 +35,26 @@ export class DirectClient implements MillraceClient {
       this.millrace.scheduled(options),
     ]);
     return { count, events };
+  }
+
+  async deadLetters(query: DeadLetterQuery): Promise<DeadLetterList> {
+    const page = await this.millrace.deadLetters.list(query);
+    return DeadLetterList.parse({
+      deadLetters: page.records.map(deliveryJson),
+      next: page.next ?? null,
+    });
+  }
+
+  async deadLetter(consumer: string, eventId: string): Promise<DeliveryJson> {
+    return DeliveryJson.parse(deliveryJson(await this.millrace.deadLetters.get(consumer, eventId)));
+  }
+
+  retryDeadLetters(filter: DeliveryFilter): Promise<number> {
+    return this.millrace.deadLetters.retry(filter);
+  }
+
+  discardDeadLetters(filter: DeliveryFilter): Promise<number> {
+    return this.millrace.deadLetters.discard(filter);
   }
 
   cancelScheduled(id: string): Promise<boolean> {

@@ -4,7 +4,15 @@
  * the same way over HTTP as when it opens the database itself.
  */
 import type { z } from 'zod';
+import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
 import type { ReadPage } from '../../core/contracts/log.js';
+import type { DeadLetterQuery } from '../../core/deliveries/dead-letters.js';
+import {
+  DeadLetterList,
+  DeliveryJson,
+  DiscardedResponse,
+  RetriedResponse,
+} from '../../server/wire/dead-letters.js';
 import type { PruneResult } from '../../core/contracts/retention.js';
 import type { PruneOptions } from '../../core/retention/prune-options.js';
 import { ConnectionError, MillraceError, type ErrorCode } from '../../core/errors.js';
@@ -76,6 +84,40 @@ export class HttpClient implements MillraceClient {
     if (options.stream !== undefined) query.set('stream', options.stream);
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     return this.request(ScheduledResponse, `/v1/scheduled?${query.toString()}`);
+  }
+
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterList> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined)
+        params.set(key, value instanceof Date ? value.toISOString() : `${value}`);
+    }
+    return this.request(DeadLetterList, `/v1/dead-letters?${params.toString()}`);
+  }
+
+  deadLetter(consumer: string, eventId: string): Promise<DeliveryJson> {
+    const path = `/v1/dead-letters/${encodeURIComponent(consumer)}/${encodeURIComponent(eventId)}`;
+    return this.request(DeliveryJson, path);
+  }
+
+  async retryDeadLetters(filter: DeliveryFilter): Promise<number> {
+    return (await this.postJson(RetriedResponse, '/v1/dead-letters/retry', filter)).retried;
+  }
+
+  async discardDeadLetters(filter: DeliveryFilter): Promise<number> {
+    return (await this.postJson(DiscardedResponse, '/v1/dead-letters/discard', filter)).discarded;
+  }
+
+  private postJson<Schema extends z.ZodType>(
+    schema: Schema,
+    path: string,
+    body: unknown,
+  ): Promise<z.output<Schema>> {
+    return this.request(schema, path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   }
 
   async cancelScheduled(id: string): Promise<boolean> {

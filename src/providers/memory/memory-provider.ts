@@ -17,6 +17,7 @@ import { ClosedError } from '../../core/errors.js';
 import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
 import { LogPruner } from '../../core/retention/log-pruner.js';
 import { MemoryData } from './memory-data.js';
+import { MemoryDeliveries } from './memory-deliveries.js';
 import { MemoryLeaseElector } from './memory-lease-elector.js';
 import { MemoryLog } from './memory-log.js';
 import { MemoryMembershipStore } from './memory-membership-store.js';
@@ -50,6 +51,7 @@ export class MemoryProvider implements Provider {
   readonly capabilities = MEMORY_CAPABILITIES;
   readonly log: MemoryLog;
   readonly positions: MemoryPositions;
+  readonly deliveries: MemoryDeliveries;
   readonly registry: MemoryRegistry;
   readonly retention: LogPruner;
   readonly wakeups: MemoryWakeups;
@@ -66,6 +68,7 @@ export class MemoryProvider implements Provider {
     this.wakeups = new MemoryWakeups(data, assertOpen);
     this.log = new MemoryLog(data, this.wakeups, assertOpen);
     this.positions = new MemoryPositions(data, assertOpen);
+    this.deliveries = new MemoryDeliveries(data.deliveries, assertOpen);
     this.registry = new MemoryRegistry(data, assertOpen);
     this.retention = new LogPruner({
       log: this.log,

@@ -12,8 +12,8 @@ import type {
   ProviderFactory,
 } from '../../core/contracts/provider.js';
 import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
-import { LogPruner } from '../../core/retention/log-pruner.js';
 import type { DelayedEvents } from '../../core/contracts/scheduled.js';
+import { LogPruner } from '../../core/retention/log-pruner.js';
 import { ValidationError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -26,10 +26,11 @@ import { PgClientDatabase } from './pg-client-database.js';
 import { PgDatabase } from './pg-database.js';
 import { PgLog } from './pg-log.js';
 import { PgNotifier } from './pg-notifier.js';
+import { PgDeliveries } from './pg-deliveries.js';
 import { PgPositions } from './pg-positions.js';
 import { PgRegistry } from './pg-registry.js';
-import { PgPrunableLog } from './pg-retention.js';
 import { PgScheduledEvents, SCHEDULER_LEASE } from './pg-scheduled.js';
+import { PgPrunableLog } from './pg-retention.js';
 import { PgWakeups } from './pg-wakeups.js';
 import { ALLOCATOR_LEASE, PgMembershipStore } from './pg-membership-store.js';
 import { ProcessSession } from './process-session.js';
@@ -90,12 +91,13 @@ export class PostgresProvider implements Provider {
   readonly capabilities = POSTGRES_CAPABILITIES;
   readonly log: PgLog;
   readonly positions: PgPositions;
+  readonly deliveries: PgDeliveries;
   readonly registry: PgRegistry;
   readonly wakeups: PgWakeups;
   readonly membership: AllocatedMembership;
   readonly members: PgMembershipStore;
-  readonly retention: LogPruner;
   readonly delayed: DelayedEvents;
+  readonly retention: LogPruner;
   readonly book: QueryBook;
   /** What opening the provider migrated (undefined with `migrate: false`). */
   migration: MigrationResult | undefined;
@@ -112,6 +114,7 @@ export class PostgresProvider implements Provider {
     this.wakeups = new PgWakeups(db, this.book.names.channel, origin);
     this.log = new PgLog(db, this.book, this.notifier, this.wakeups);
     this.positions = new PgPositions(db, this.book);
+    this.deliveries = new PgDeliveries(db, this.book);
     this.registry = new PgRegistry(db, this.book);
     this.retention = new LogPruner({
       log: this.log,

@@ -49,7 +49,7 @@ export function isBatchBody(body: unknown): boolean {
   return isJsonObject(body) && 'events' in body;
 }
 
-function integerParam(min: number, max: number) {
+export function integerParam(min: number, max: number) {
   return z
     .string()
     .regex(/^[0-9]{1,9}$/, 'expected a whole number')
