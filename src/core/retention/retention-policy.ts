@@ -74,7 +74,9 @@ export class RetentionPolicy {
   private async run(): Promise<void> {
     try {
       const result = await this.prune(toPruneRequest(this.retention.options));
-      this.logger.info(
+      // A run that found nothing to do is the common case; say so only when debugging.
+      const level = result.deleted > 0 ? 'info' : 'debug';
+      this.logger[level](
         { deleted: result.deleted, prunedBefore: result.prunedBefore },
         'retention: pruned',
       );
