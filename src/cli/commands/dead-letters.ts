@@ -4,6 +4,7 @@ import type { DeliveryJson } from '../../server/wire/dead-letters.js';
 import { integer, isoTime } from '../arguments.js';
 import { UsageError } from '../errors.js';
 import { note, print, printJson } from '../output.js';
+import type { MillraceClient } from '../client/client.js';
 import { addTargetOptions, withClient, type TargetOptions } from '../target.js';
 
 interface FilterOptions extends TargetOptions {
@@ -46,9 +47,7 @@ function filterOf(options: FilterOptions): DeliveryFilter {
     until: options.until,
     eventId: options.event,
   };
-  return Object.fromEntries(
-    Object.entries(filter).filter(([, value]) => value !== undefined),
-  );
+  return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
 }
 
 function formatDelivery(record: DeliveryJson): string {
@@ -121,32 +120,36 @@ export function deadLettersCommand(program: Command): void {
     },
   );
 
-  const retry = command
-    .command('retry')
-    .description("hand matching dead letters back to their consumer's members")
-    .option('--all', 'every dead letter');
-  addTargetOptions(addFilterOptions(retry)).action(
-    async (options: FilterOptions & { all?: boolean }) => {
-      const filter = guardedFilter(options, 'retry');
-      await withClient(options, async (client) => {
-        const retried = await client.retryDeadLetters(filter);
-        if (options.json) printJson({ retried });
-        else print(`retried ${retried} dead letter${retried === 1 ? '' : 's'}`);
-      });
-    },
+  bulkCommand(
+    command,
+    'retry',
+    "hand matching dead letters back to their consumer's members",
+    (client, filter) => client.retryDeadLetters(filter),
   );
+  bulkCommand(command, 'discard', 'delete matching dead letters for good', (client, filter) =>
+    client.discardDeadLetters(filter),
+  );
+}
 
-  const discard = command
-    .command('discard')
-    .description('delete matching dead letters for good')
+/** `retry` and `discard`: act on a filter (or --all) and say how many. */
+function bulkCommand(
+  parent: Command,
+  verb: 'retry' | 'discard',
+  description: string,
+  act: (client: MillraceClient, filter: DeliveryFilter) => Promise<number>,
+): void {
+  const command = parent
+    .command(verb)
+    .description(description)
     .option('--all', 'every dead letter');
-  addTargetOptions(addFilterOptions(discard)).action(
+  addTargetOptions(addFilterOptions(command)).action(
     async (options: FilterOptions & { all?: boolean }) => {
-      const filter = guardedFilter(options, 'discard');
+      const filter = guardedFilter(options, verb);
       await withClient(options, async (client) => {
-        const discarded = await client.discardDeadLetters(filter);
-        if (options.json) printJson({ discarded });
-        else print(`discarded ${discarded} dead letter${discarded === 1 ? '' : 's'}`);
+        const count = await act(client, filter);
+        const done = verb === 'retry' ? 'retried' : 'discarded';
+        if (options.json) printJson({ [done]: count });
+        else print(`${done} ${count} dead letter${count === 1 ? '' : 's'}`);
       });
     },
   );

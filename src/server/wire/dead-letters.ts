@@ -35,9 +35,7 @@ export const DeadLetterParams = z.strictObject({ consumer: z.string(), eventId: 
 
 /** Drops the fields left out, so the core sees only what was asked for. */
 export function toFilter(input: z.output<typeof DeadLetterFilterBody>): DeliveryFilter {
-  return Object.fromEntries(
-    Object.entries(input).filter(([, value]) => value !== undefined),
-  );
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
 }
 
 export const DeliveryJson = z.object({
