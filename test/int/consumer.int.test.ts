@@ -147,8 +147,9 @@ describe.each(PROVIDERS)('a consumer on %s', (providerName) => {
     consumer.signals.on('committed', () => handledAtCommit.push(handled.length));
     await consumer.start();
     await waitFor(() => handled.length === 50, 'the first 50');
-    await waitFor(() => handledAtCommit.length >= 2, 'commits driven by the event count');
-    // Commits wait for 10 events (the interval is a minute); one in flight absorbs later ones.
+    await waitFor(() => handledAtCommit.length >= 1, 'a commit driven by the event count');
+    // Commits wait for 10 events (the interval is a minute); a synchronous handler
+    // finishes a page at a time, so one commit may cover them all.
     expect(handledAtCommit[0]).toBeGreaterThanOrEqual(10);
     await consumer.stop();
     const last = handled.at(-1) as Event;

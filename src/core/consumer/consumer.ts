@@ -15,7 +15,7 @@ import type { JsonValue } from '../json.js';
 import { errorFields, type Logger } from '../logger.js';
 import { BEGINNING, type Position } from '../position.js';
 import type { ResolvedConsumerOptions } from './options.js';
-import { PartitionWorker } from './partition-worker.js';
+import { ABANDON, DRAIN, PartitionWorker, type StopReason } from './partition-worker.js';
 import { PositionCommitter } from './position-committer.js';
 import { Signals, type ConsumerSignals } from './signals.js';
 import { sleep } from './sleep.js';
@@ -172,7 +172,7 @@ export class Consumer<Data = JsonValue> {
     this.stopAssignments?.();
     if (this.replayTimer !== undefined) clearInterval(this.replayTimer);
     const running = [...this.workers.values()];
-    for (const { stop } of running) stop.abort();
+    for (const { stop } of running) stop.abort(DRAIN);
     const drained = Promise.all(running.map((r) => r.done));
     const timeout = new AbortController();
     const timedOut = await Promise.race([
@@ -225,7 +225,19 @@ export class Consumer<Data = JsonValue> {
     const wanted = new Set(assignment.partitions);
     const leaving = [...this.workers.keys()].filter((partition) => !wanted.has(partition));
     if (leaving.length > 0) {
-      await this.stopWorkers(leaving);
+      // A partition being handed over is still ours: finish what was skipped
+      // past. One taken away (this member lapsed) is not: start nothing more.
+      const handingOver = new Set(assignment.handingOver ?? []);
+      await Promise.all([
+        this.stopWorkers(
+          leaving.filter((p) => handingOver.has(p)),
+          DRAIN,
+        ),
+        this.stopWorkers(
+          leaving.filter((p) => !handingOver.has(p)),
+          ABANDON,
+        ),
+      ]);
       await this.committer.flush();
       await this.session?.release(leaving).catch((error: unknown) => {
         this.logger.warn(
@@ -250,7 +262,7 @@ export class Consumer<Data = JsonValue> {
   private async abandon(partitions: readonly number[]): Promise<void> {
     const ours = partitions.filter((partition) => this.workers.has(partition));
     for (const partition of ours) this.committer.drop(partition);
-    await this.stopWorkers(ours);
+    await this.stopWorkers(ours, ABANDON);
     for (const partition of ours) this.committer.drop(partition);
   }
 
@@ -283,11 +295,11 @@ export class Consumer<Data = JsonValue> {
     }
   }
 
-  private async stopWorkers(partitions: readonly number[]): Promise<void> {
+  private async stopWorkers(partitions: readonly number[], how: StopReason): Promise<void> {
     const running = partitions
       .map((partition) => this.workers.get(partition))
       .filter((worker) => worker !== undefined);
-    for (const worker of running) worker.stop.abort();
+    for (const worker of running) worker.stop.abort(how);
     await Promise.all(running.map((worker) => worker.done));
     for (const partition of partitions) this.workers.delete(partition);
   }

@@ -30,6 +30,16 @@ const LAPSED_CHECK_MS = 50;
 /** How soon to read again when committed events wait behind an open transaction. */
 const PENDING_RETRY_MS = [1, 2, 5, 10, 20, 50];
 
+/**
+ * Why a worker stops, as its stop signal's reason. `drain`: a graceful stop
+ * or handover; before it ends, the worker handles the events it skipped past
+ * (behind ones it already finished), so the next owner redoes nothing.
+ * `abandon`: the partition is someone else's already; start nothing more.
+ */
+export const DRAIN = 'drain';
+export const ABANDON = 'abandon';
+export type StopReason = typeof DRAIN | typeof ABANDON;
+
 /** How long to wait before recording a dead letter again after the store failed. */
 const RECORD_RETRY_MS = 500;
 
@@ -86,6 +96,8 @@ export class PartitionWorker {
   /** Records loaded: nothing is read or started before. */
   private loaded = false;
   private pumpQueued = false;
+  /** The furthest position any attempt has started at: a drain fills the holes behind it. */
+  private frontier: Position | undefined;
   private finish: (() => void) | undefined;
 
   constructor(
@@ -166,19 +178,21 @@ export class PartitionWorker {
 
   private pump(): void {
     if (this.finish === undefined || !this.loaded) return;
-    const stopping = this.env.stopSignal.aborted;
-    if (!stopping) {
+    const { stopSignal } = this.env;
+    if (!stopSignal.aborted) {
       // The next page is asked for first, so it arrives while these are handled.
       this.readIfDue();
-      this.startWhatMay();
+      this.startWhatMay(undefined);
+    } else if (stopSignal.reason === DRAIN && this.frontier !== undefined) {
+      this.startWhatMay(this.frontier);
     }
     this.advance();
-    if (stopping && this.running.size === 0 && this.recording === 0 && !this.reading) {
-      this.close();
-    }
+    const idle = this.running.size === 0 && this.recording === 0 && !this.reading;
+    if (stopSignal.aborted && idle && this.cancelSlotRequest === undefined) this.close();
   }
 
-  private startWhatMay(): void {
+  /** Starts what the ordering allows; with `below`, only events before that position (a drain). */
+  private startWhatMay(below: Position | undefined): void {
     if (!this.env.isLive()) {
       this.lapseTimer ??= setTimeout(() => {
         this.lapseTimer = undefined;
@@ -190,17 +204,23 @@ export class PartitionWorker {
     // once: go round again until nothing more may start.
     for (let progressed = true; progressed;) {
       progressed = false;
-      while (this.replays.length > 0 && this.takeSlot()) {
+      while (below === undefined && this.replays.length > 0 && this.takeSlot()) {
         progressed = this.start(this.replays.shift() as Entry, true) || progressed;
       }
-      if (this.replays.length > 0) break;
+      if (this.replays.length > 0 && below === undefined) break;
+      const beyond: Entry[] = [];
       for (const entry of this.window.startable()) {
+        if (below !== undefined && comparePositions(entry.event.position, below) >= 0) {
+          beyond.push(entry);
+          continue;
+        }
         if (!this.takeSlot()) {
           this.window.putBack(entry);
           break;
         }
         progressed = this.start(entry, false) || progressed;
       }
+      for (const entry of beyond.reverse()) this.window.putBack(entry);
     }
     this.giveBackSlots();
   }
@@ -230,6 +250,12 @@ export class PartitionWorker {
   private start(entry: Entry, replay: boolean): boolean {
     entry.state = 'running';
     entry.attempts++;
+    if (
+      !replay &&
+      (this.frontier === undefined || comparePositions(entry.event.position, this.frontier) > 0)
+    ) {
+      this.frontier = entry.event.position;
+    }
     const attempt = new Attempt(this.scope, entry.attempts);
     const run: Running = { entry, attempt, replay };
     const result = attempt.run(this.env.options.handler, entry.event);

@@ -15,6 +15,12 @@ export interface Assignment {
   readonly generation: number;
   /** The partitions to work now. One missing from the last assignment is to be stopped and released. */
   readonly partitions: readonly number[];
+  /**
+   * Of those missing, the ones still this member's until it releases them (a
+   * cooperative handover): it may finish what it skipped past before letting
+   * go. Any other missing partition is someone else's already.
+   */
+  readonly handingOver?: readonly number[];
 }
 
 export interface JoinRequest {

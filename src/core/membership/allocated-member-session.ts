@@ -156,7 +156,11 @@ export class AllocatedMemberSession implements MemberSession {
       const read = await this.store.assignment(this.consumer, this.member.id);
       if (this.closed) return;
       this.knownGeneration = read.generation;
-      this.emit({ generation: read.generation, partitions: read.owned });
+      this.emit({
+        generation: read.generation,
+        partitions: read.owned,
+        handingOver: read.revoking,
+      });
       // Granted and revoked again between two reads: the caller never heard of
       // it, so it will never release it; hand it back here or it stays stuck.
       const unreported = read.revoking.filter((partition) => !this.reported.has(partition));
