@@ -9,7 +9,13 @@ import type { LeaderView, MemberView } from './core/contracts/membership.js';
 import type { ConsumerRecord } from './core/contracts/registry.js';
 import type { DelayedEvents, PendingScheduledEvent } from './core/contracts/scheduled.js';
 import { Consumer } from './core/consumer/consumer.js';
-import { resolveConsumerOptions, type ConsumerOptions } from './core/consumer/options.js';
+import {
+  resolveConsumerOptions,
+  resolveStartFrom,
+  type ConsumerOptions,
+  type StartFromInput,
+} from './core/consumer/options.js';
+import { startPosition } from './core/consumer/start-position.js';
 import { WakeupHub } from './core/consumer/wakeup-hub.js';
 import { ClosedError, NotFoundError, UnsupportedError, ValidationError } from './core/errors.js';
 import {
@@ -280,6 +286,20 @@ export class Millrace {
       });
     }
     return this.status(record);
+  }
+
+  /**
+   * Replays (or skips ahead): moves every partition of a consumer to the
+   * beginning, the end, a position or a time. Safe while members run: the
+   * allocator hands the partitions out again under a new generation, so the
+   * members working them before are fenced and nothing they commit later
+   * moves a position back. Pending retries are forgotten; dead letters stay.
+   */
+  async resetConsumer(name: string, to: StartFromInput): Promise<void> {
+    this.assertOpen();
+    const consumer = validateConsumerName(name);
+    const position = await startPosition(resolveStartFrom(to), this.provider.log);
+    await this.provider.registry.reset(consumer, position);
   }
 
   /** Every registered consumer, with positions and lag. */

@@ -85,6 +85,16 @@ export function startPoint(text: string): StartPoint {
   return { position: checked(() => validatePosition(text)) };
 }
 
+/** Where a reset moves a consumer: `beginning`, `end`, a position or an ISO time. */
+export function resetTarget(text: string): StartPoint | { readonly time: Date } {
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text)) return { time: isoTime(text) };
+  try {
+    return startPoint(text);
+  } catch {
+    throw new InvalidArgumentError('expected beginning, end, a position or an ISO time');
+  }
+}
+
 export function subjectPatterns(text: string): string[] {
   return checked(() => text.split(',').map(validateSubjectPattern));
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { consumersCommand } from './commands/consumers.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
+import { resetCommand } from './commands/reset.js';
 import { migrateCommand } from './commands/migrate.js';
 import { pruneCommand } from './commands/prune.js';
 import { publishCommand } from './commands/publish.js';
@@ -25,6 +26,7 @@ export function buildProgram(version: string): Command {
   consumersCommand(program);
   scheduledCommand(program);
   deadLettersCommand(program);
+  resetCommand(program);
   pruneCommand(program);
   return program;
 }

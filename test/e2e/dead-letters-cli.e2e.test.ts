@@ -13,6 +13,8 @@ import { waitFor } from '../support/wait.js';
 const schema = uniqueSchema('dlq');
 const cwd = tempDir();
 const direct = ['--database-url', TEST_DATABASE_URL, '--schema', schema];
+/** A server on the same schema: the CLI then finds it through server.json in cwd. */
+const serverArgs = ['--database-url', TEST_DATABASE_URL, '--schema', schema];
 let millrace: Millrace;
 let consumer: Consumer;
 let healthy = false;
@@ -115,12 +117,7 @@ describe('millrace dead-letters', () => {
   });
 
   it('retries through a running server: the consumer handles them again', async () => {
-    const { server } = await startServer(cwd, [
-      '--database-url',
-      TEST_DATABASE_URL,
-      '--schema',
-      schema,
-    ]);
+    const { server } = await startServer(cwd, serverArgs);
     try {
       healthy = true;
       const result = await runCli(['dead-letters', 'retry', '--subject', 'order.placed'], { cwd });
@@ -130,6 +127,37 @@ describe('millrace dead-letters', () => {
       const discarded = await runCli(['dead-letters', 'discard', '--all', '--json'], { cwd });
       expect(JSON.parse(discarded.stdout)).toEqual({ discarded: 1 });
       expect((await millrace.deadLetters.list()).records).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('millrace reset', () => {
+  it('replays a running consumer from the beginning, and refuses a bad target with exit 2', async () => {
+    healthy = true;
+    handled.length = 0;
+    const bad = await runCli(['reset', 'billing', '--to', 'yesterday', ...direct], { cwd });
+    expect(bad.code).toBe(2);
+    const result = await runCli(['reset', 'billing', '--to', 'beginning', ...direct], { cwd });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('reset billing');
+    await waitFor(() => handled.length >= 3, 'all three handled again', 10_000);
+    expect([...new Set(handled)].sort()).toEqual(['order-1', 'order-2', 'order-3']);
+    const unknown = await runCli(['reset', 'nobody', '--to', 'end', ...direct], { cwd });
+    expect(unknown.code).toBe(1);
+  });
+
+  it('resets through a running server', async () => {
+    const { server } = await startServer(cwd, serverArgs);
+    try {
+      const result = await runCli(
+        ['reset', 'billing', '--to', new Date().toISOString(), '--json'],
+        {
+          cwd,
+        },
+      );
+      expect(JSON.parse(result.stdout)).toEqual({ consumer: 'billing', reset: true });
     } finally {
       await server.stop();
     }

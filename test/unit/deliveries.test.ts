@@ -347,3 +347,56 @@ describe('ack timeout', () => {
     expect(aborted[0]).toBe(failures[0]);
   });
 });
+
+describe('replay: resetting a consumer', () => {
+  it('replays from the beginning while it runs, under a new generation, and skips to the end', async () => {
+    const millrace = await open();
+    await publish(millrace, ['order-1', 'order-2', 'order-3']);
+    const seen: { n: number; generation: number }[] = [];
+    const billing = consumer(
+      millrace,
+      (event, context) => {
+        seen.push({ n: n(event), generation: context.generation });
+      },
+      { partitions: 2 },
+    );
+    await billing.start();
+    await waitFor(() => seen.length === 3, 'the first pass');
+    const before = Math.max(...seen.map((s) => s.generation));
+    await millrace.resetConsumer('billing', 'beginning');
+    await waitFor(() => seen.length === 6, 'the replay', 5000);
+    expect(
+      seen
+        .slice(3)
+        .map((s) => s.n)
+        .sort(),
+    ).toEqual([0, 1, 2]);
+    expect(Math.min(...seen.slice(3).map((s) => s.generation))).toBeGreaterThan(before);
+    // Once the members work under the reset's generation, nothing before the end comes again.
+    const reassigned = new Promise<void>((resolve) =>
+      billing.signals.on('assigned', (assignment) => {
+        if (assignment.partitions.length === 2) resolve();
+      }),
+    );
+    await millrace.resetConsumer('billing', 'end');
+    await reassigned;
+    await publish(millrace, ['order-4']);
+    await waitFor(() => seen.length === 7, 'only the new event', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.slice(6).map((s) => s.n)).toEqual([0]);
+    await billing.stop();
+  });
+
+  it('refuses an unknown consumer and a bad target, changing nothing', async () => {
+    const millrace = await open();
+    await expect(millrace.resetConsumer('nobody', 'beginning')).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(millrace.resetConsumer('billing', 'middle' as never)).rejects.toMatchObject({
+      code: 'validation',
+    });
+    await expect(millrace.resetConsumer('Bad Name', 'end')).rejects.toMatchObject({
+      code: 'validation',
+    });
+  });
+});

@@ -84,7 +84,12 @@ describe('the memory provider', () => {
     );
     const session = await join('c', 3);
     await waitFor(() => session.current().partitions.length === 3, 'every partition');
-    expect(session.current()).toEqual({ generation: 1, partitions: [0, 1, 2], handingOver: [] });
+    expect(session.current()).toEqual({
+      generation: 1,
+      partitions: [0, 1, 2],
+      handingOver: [],
+      grantedIn: { 0: 1, 1: 1, 2: 1 },
+    });
     expect(session.isLive()).toBe(true);
   });
 

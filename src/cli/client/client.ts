@@ -3,6 +3,7 @@
  * HTTP or opens the database itself. Commands never care which.
  */
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
+import type { StartFromInput } from '../../core/consumer/options.js';
 import type { ReadPage } from '../../core/contracts/log.js';
 import type { DeadLetterQuery } from '../../core/deliveries/dead-letters.js';
 import type { DeadLetterList, DeliveryJson } from '../../server/wire/dead-letters.js';
@@ -41,6 +42,8 @@ export interface MillraceClient {
   consumerStatuses(): Promise<ConsumerStatus[]>;
   /** Deletes old events, never past a consumer's position unless `force`. */
   prune(options: PruneOptions): Promise<PruneResult>;
+  /** Moves a consumer's positions (replay or skip ahead), through the allocator. */
+  resetConsumer(name: string, to: StartFromInput): Promise<void>;
   /** Dead letters (or retrying or cancelled deliveries, by `state`), newest first. */
   deadLetters(query: DeadLetterQuery): Promise<DeadLetterList>;
   deadLetter(consumer: string, eventId: string): Promise<DeliveryJson>;

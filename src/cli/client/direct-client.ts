@@ -1,4 +1,5 @@
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
+import type { StartFromInput } from '../../core/consumer/options.js';
 import type { ReadPage } from '../../core/contracts/log.js';
 import type { DeadLetterQuery } from '../../core/deliveries/dead-letters.js';
 import { DeadLetterList, DeliveryJson, deliveryJson } from '../../server/wire/dead-letters.js';
@@ -35,6 +36,10 @@ export class DirectClient implements MillraceClient {
       this.millrace.scheduled(options),
     ]);
     return { count, events };
+  }
+
+  resetConsumer(name: string, to: StartFromInput): Promise<void> {
+    return this.millrace.resetConsumer(name, to);
   }
 
   async deadLetters(query: DeadLetterQuery): Promise<DeadLetterList> {

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
+import type { StartFromInput } from '../../core/consumer/options.js';
 import type { ReadPage } from '../../core/contracts/log.js';
 import type { DeadLetterQuery } from '../../core/deliveries/dead-letters.js';
 import {
@@ -13,6 +14,7 @@ import {
   DiscardedResponse,
   RetriedResponse,
 } from '../../server/wire/dead-letters.js';
+import { ResetResponse } from '../../server/wire/reset.js';
 import type { PruneResult } from '../../core/contracts/retention.js';
 import type { PruneOptions } from '../../core/retention/prune-options.js';
 import { ConnectionError, MillraceError, type ErrorCode } from '../../core/errors.js';
@@ -84,6 +86,12 @@ export class HttpClient implements MillraceClient {
     if (options.stream !== undefined) query.set('stream', options.stream);
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     return this.request(ScheduledResponse, `/v1/scheduled?${query.toString()}`);
+  }
+
+  async resetConsumer(name: string, to: StartFromInput): Promise<void> {
+    const body =
+      typeof to === 'object' && 'time' in to ? { to: { time: to.time.toISOString() } } : { to };
+    await this.postJson(ResetResponse, `/v1/consumers/${encodeURIComponent(name)}/reset`, body);
   }
 
   deadLetters(query: DeadLetterQuery): Promise<DeadLetterList> {

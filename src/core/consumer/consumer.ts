@@ -9,7 +9,6 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Assignment, MemberInfo, MemberSession } from '../contracts/membership.js';
 import type { Provider } from '../contracts/provider.js';
-import type { StartFrom } from '../contracts/registry.js';
 import { ClosedError, MillraceError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import { errorFields, type Logger } from '../logger.js';
@@ -17,6 +16,7 @@ import { BEGINNING, type Position } from '../position.js';
 import type { ResolvedConsumerOptions } from './options.js';
 import { ABANDON, DRAIN, PartitionWorker, type StopReason } from './partition-worker.js';
 import { PositionCommitter } from './position-committer.js';
+import { startPosition } from './start-position.js';
 import { Signals, type ConsumerSignals } from './signals.js';
 import { sleep } from './sleep.js';
 import type { WakeupHub } from './wakeup-hub.js';
@@ -108,7 +108,7 @@ export class Consumer<Data = JsonValue> {
   private async run(): Promise<void> {
     try {
       const { options, provider } = this;
-      const start = await this.resolveStart(options.startFrom);
+      const start = await startPosition(options.startFrom, provider.log);
       await provider.registry.register(
         {
           name: options.name,
@@ -201,19 +201,6 @@ export class Consumer<Data = JsonValue> {
     await this.unregisterWakeups?.();
   }
 
-  private async resolveStart(startFrom: StartFrom): Promise<Position> {
-    switch (startFrom.kind) {
-      case 'beginning':
-        return BEGINNING;
-      case 'end':
-        return this.provider.log.end();
-      case 'position':
-        return startFrom.position;
-      case 'time':
-        return this.provider.log.positionAt(startFrom.time);
-    }
-  }
-
   /**
    * Follows a new assignment. Partitions no longer ours are stopped (running
    * handlers finish), committed while we still own them, and released, so
@@ -223,6 +210,15 @@ export class Consumer<Data = JsonValue> {
   private async apply(assignment: Assignment): Promise<void> {
     if (this.stateValue !== 'starting' && this.stateValue !== 'running') return;
     const wanted = new Set(assignment.partitions);
+    // Granted again since its worker started (a reset): the old run is over.
+    const regranted = [...this.workers.entries()]
+      .filter(([p, running]) => (assignment.grantedIn?.[p] ?? 0) > running.worker.generation)
+      .map(([p]) => p);
+    if (regranted.length > 0) {
+      for (const partition of regranted) this.committer.drop(partition);
+      await this.stopWorkers(regranted, ABANDON);
+      for (const partition of regranted) this.committer.drop(partition);
+    }
     const leaving = [...this.workers.keys()].filter((partition) => !wanted.has(partition));
     if (leaving.length > 0) {
       // A partition being handed over is still ours: finish what was skipped
@@ -259,11 +255,20 @@ export class Consumer<Data = JsonValue> {
   }
 
   /** Stops partitions whose commits were refused: they belong to another member already. */
+  /**
+   * Commits for these partitions were refused: the worker there runs under a
+   * generation that is over. It stops at once; then the assignment is read
+   * again, and a partition still ours (handed out again under a new
+   * generation, as after a reset) starts afresh from its stored position.
+   */
   private async abandon(partitions: readonly number[]): Promise<void> {
     const ours = partitions.filter((partition) => this.workers.has(partition));
     for (const partition of ours) this.committer.drop(partition);
     await this.stopWorkers(ours, ABANDON);
     for (const partition of ours) this.committer.drop(partition);
+    if (ours.length === 0 || this.session === undefined) return;
+    await this.session.refresh();
+    await this.apply(this.session.current());
   }
 
   /**

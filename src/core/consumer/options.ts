@@ -111,7 +111,7 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
   return value;
 }
 
-function resolveStartFrom(input: unknown): StartFrom {
+export function resolveStartFrom(input: unknown): StartFrom {
   if (input === undefined || input === 'beginning') return { kind: 'beginning' };
   if (input === 'end') return { kind: 'end' };
   if (typeof input === 'object' && input !== null) {

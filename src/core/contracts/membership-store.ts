@@ -30,6 +30,8 @@ export interface PartitionOwner {
 export interface MemberAssignment {
   readonly generation: number;
   readonly owned: readonly number[];
+  /** For each owned partition, in the same order, the generation it was granted in. */
+  readonly ownedSince: readonly number[];
   readonly revoking: readonly number[];
 }
 

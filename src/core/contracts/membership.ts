@@ -21,6 +21,12 @@ export interface Assignment {
    * go. Any other missing partition is someone else's already.
    */
   readonly handingOver?: readonly number[];
+  /**
+   * The generation each partition was granted in. One granted again since
+   * this member started on it (a reset freed and re-granted it) must start
+   * afresh from its stored position.
+   */
+  readonly grantedIn?: Readonly<Record<number, number>>;
 }
 
 export interface JoinRequest {
@@ -44,6 +50,8 @@ export interface MemberSession {
    * frozen does not act on partitions that have moved on while it slept.
    */
   isLive(): boolean;
+  /** Reads the assignment again now (a commit was refused: what does this member own?). */
+  refresh(): Promise<void>;
   /** Hands back partitions this member stopped working (drained and committed), so they move on at once. */
   release(partitions: readonly number[]): Promise<void>;
   /** Leaves at once (after the caller drained and committed), so the partitions move on without waiting for a timeout. */

@@ -30,6 +30,14 @@ export interface ConsumerRegistry {
    * Registering an existing name over another sequence is a conflict.
    */
   register(definition: ConsumerDefinition, start: Position): Promise<ConsumerRecord>;
+  /**
+   * Moves every partition of a registered consumer to `position` and frees
+   * every partition under a new generation, in one step: running members
+   * are fenced (their commits are refused), the allocator hands the
+   * partitions out again, and their new owners start from `position`.
+   * Pending retries are forgotten; dead letters stay. Unknown: NotFoundError.
+   */
+  reset(name: string, position: Position): Promise<void>;
   get(name: string): Promise<ConsumerRecord | undefined>;
   list(): Promise<ConsumerRecord[]>;
 }

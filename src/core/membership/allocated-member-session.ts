@@ -160,6 +160,7 @@ export class AllocatedMemberSession implements MemberSession {
         generation: read.generation,
         partitions: read.owned,
         handingOver: read.revoking,
+        grantedIn: Object.fromEntries(read.owned.map((p, i) => [p, read.ownedSince[i] ?? 0])),
       });
       // Granted and revoked again between two reads: the caller never heard of
       // it, so it will never release it; hand it back here or it stays stuck.

@@ -26,6 +26,7 @@ export class SoloMembership implements Membership {
       current: () => assignment,
       onAssignment: () => () => undefined,
       isLive: () => true,
+      refresh: () => Promise.resolve(),
       release: () => Promise.resolve(),
       leave: () => Promise.resolve(),
     });

@@ -78,11 +78,14 @@ export class MemoryMembershipStore implements MembershipStore {
   assignment(consumer: string, member: string): Promise<MemberAssignment> {
     return promised(() => {
       this.assertOpen();
-      if (!this.data.consumers.has(consumer)) return { generation: 0, owned: [], revoking: [] };
+      if (!this.data.consumers.has(consumer)) {
+        return { generation: 0, owned: [], ownedSince: [], revoking: [] };
+      }
       const mine = (this.shared.assignments.get(consumer) ?? []).filter((o) => o.member === member);
       return {
         generation: this.shared.generation(consumer),
         owned: mine.filter((o) => !o.revoking).map((o) => o.partition),
+        ownedSince: mine.filter((o) => !o.revoking).map((o) => o.generation),
         revoking: mine.filter((o) => o.revoking).map((o) => o.partition),
       };
     });

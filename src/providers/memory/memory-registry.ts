@@ -5,7 +5,7 @@ import type {
   ConsumerRegistry,
 } from '../../core/contracts/registry.js';
 import { remapPositions } from '../../core/consumer/repartition.js';
-import { ConflictError } from '../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { validatePosition, type Position } from '../../core/position.js';
 import { describeSequence } from '../../core/sequence.js';
 import type { MemoryData } from './memory-data.js';
@@ -51,6 +51,37 @@ export class MemoryRegistry implements ConsumerRegistry {
       };
       this.data.consumers.set(definition.name, updated);
       return copy(updated);
+    });
+  }
+
+  reset(name: string, position: Position): Promise<void> {
+    return promised(() => {
+      this.assertOpen();
+      validatePosition(position);
+      const record = this.data.consumers.get(name);
+      if (record === undefined) {
+        throw new NotFoundError(`no consumer named ${JSON.stringify(name)}`, {
+          reason: 'unknown_consumer',
+        });
+      }
+      const { membership } = this.data;
+      const generation = membership.generation(name) + 1;
+      membership.generations.set(name, generation);
+      for (const owner of membership.assignments.get(name) ?? []) {
+        owner.member = null;
+        owner.revoking = false;
+      }
+      const partitions = Array.from({ length: record.partitions }, (_, partition) => partition);
+      this.writePositions(
+        name,
+        partitions.map((partition) => ({ partition, position })),
+        generation,
+      );
+      const deliveries = this.data.deliveries.get(name);
+      for (const [id, delivery] of deliveries ?? []) {
+        if (delivery.state === 'retryable' && !delivery.replay) deliveries?.delete(id);
+      }
+      membership.announce(name);
     });
   }
 

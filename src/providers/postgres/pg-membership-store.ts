@@ -87,14 +87,21 @@ export class PgMembershipStore implements MembershipStore {
 
   async assignment(consumer: string, member: string): Promise<MemberAssignment> {
     const [row] = await translated(() =>
-      this.db.query<{ generation: string; owned: number[]; revoking: number[] }>(
-        this.book.get('member_assignment'),
-        [consumer, member],
-      ),
+      this.db.query<{
+        generation: string;
+        owned: number[];
+        owned_since: string[];
+        revoking: number[];
+      }>(this.book.get('member_assignment'), [consumer, member]),
     );
     return row === undefined
-      ? { generation: 0, owned: [], revoking: [] }
-      : { generation: Number(row.generation), owned: row.owned, revoking: row.revoking };
+      ? { generation: 0, owned: [], ownedSince: [], revoking: [] }
+      : {
+          generation: Number(row.generation),
+          owned: row.owned,
+          ownedSince: row.owned_since.map(Number),
+          revoking: row.revoking,
+        };
   }
 
   async release(consumer: string, member: string, partitions: readonly number[]): Promise<void> {

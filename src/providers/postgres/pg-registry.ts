@@ -4,7 +4,7 @@ import type {
   ConsumerRecord,
   ConsumerRegistry,
 } from '../../core/contracts/registry.js';
-import { ConflictError } from '../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Position } from '../../core/position.js';
 import { describeSequence, parseSequence } from '../../core/sequence.js';
 import { remapPositions } from '../../core/consumer/repartition.js';
@@ -59,6 +59,32 @@ export class PgRegistry implements ConsumerRegistry {
       await translated(() => ensurePartitionIndex(this.db, this.book, kind, definition.partitions));
     }
     return record;
+  }
+
+  async reset(name: string, position: Position): Promise<void> {
+    await translated(() =>
+      this.db.transaction(async (tx) => {
+        const [existing] = await tx.query<ConsumerRow>(this.book.get('consumer_lock'), [name]);
+        if (existing === undefined) {
+          throw new NotFoundError(`no consumer named ${JSON.stringify(name)}`, {
+            reason: 'unknown_consumer',
+          });
+        }
+        await tx.query(this.book.get('assignments_reset'), [name]);
+        const [row] = await tx.query<{ generation: string }>(this.book.get('consumer_generation'), [
+          name,
+        ]);
+        await tx.query(this.book.get('positions_reset'), [
+          name,
+          position,
+          existing.partitions,
+          row?.generation ?? '0',
+        ]);
+        await tx.query(this.book.get('deliveries_reset'), [name]);
+        // The allocator (and the members) hear of it at once, after the commit.
+        await tx.query(this.book.get('membership_notify'), [name]);
+      }),
+    );
   }
 
   async get(name: string): Promise<ConsumerRecord | undefined> {
