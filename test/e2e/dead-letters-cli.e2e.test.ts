@@ -12,9 +12,8 @@ import { waitFor } from '../support/wait.js';
 
 const schema = uniqueSchema('dlq');
 const cwd = tempDir();
+/** The schema's database, for commands run directly and for a server (found through server.json). */
 const direct = ['--database-url', TEST_DATABASE_URL, '--schema', schema];
-/** A server on the same schema: the CLI then finds it through server.json in cwd. */
-const serverArgs = ['--database-url', TEST_DATABASE_URL, '--schema', schema];
 let millrace: Millrace;
 let consumer: Consumer;
 let healthy = false;
@@ -117,7 +116,7 @@ describe('millrace dead-letters', () => {
   });
 
   it('retries through a running server: the consumer handles them again', async () => {
-    const { server } = await startServer(cwd, serverArgs);
+    const { server } = await startServer(cwd, direct);
     try {
       healthy = true;
       const result = await runCli(['dead-letters', 'retry', '--subject', 'order.placed'], { cwd });
@@ -149,7 +148,7 @@ describe('millrace reset', () => {
   });
 
   it('resets through a running server', async () => {
-    const { server } = await startServer(cwd, serverArgs);
+    const { server } = await startServer(cwd, direct);
     try {
       const result = await runCli(
         ['reset', 'billing', '--to', new Date().toISOString(), '--json'],
