@@ -205,3 +205,52 @@ describe.each(PROVIDERS)('resetting a consumer on %s', (name) => {
     for (const consumer of consumers) await consumer.stop();
   });
 });
+
+describe.each(PROVIDERS)('effectively-once on %s', (name) => {
+  let backend: TestBackend;
+
+  beforeEach(async () => {
+    backend = await openBackend(name);
+  });
+  afterEach(async () => {
+    await backend.close();
+  });
+
+  it("commits a handler's writes with its position, and rolls them back with a failed attempt", async () => {
+    const millrace = await backend.open({ logger: recordingLogger() });
+    await backend.sql(`CREATE TABLE "${backend.schema}".ledger (n integer)`);
+    await millrace.publishBatch(
+      Array.from({ length: 6 }, (_, i) => ({
+        stream: `order-${i % 2}`,
+        subject: 'order.paid',
+        data: { n: i },
+      })),
+    );
+    let done = 0;
+    const consumer = millrace.consumer({
+      name: 'ledger',
+      sequence: { category: 'order' },
+      partitions: 2,
+      ordering: 'partition',
+      delivery: 'effectively-once',
+      retry: { type: 'fixed', delayMs: 10 },
+      handler: async (event, context) => {
+        const tx = context.transaction as {
+          query(text: string, params: unknown[]): Promise<unknown>;
+        };
+        await tx.query(`INSERT INTO "${backend.schema}".ledger (n) VALUES ($1)`, [n(event)]);
+        if (context.attempt === 1 && n(event) % 3 === 0) throw new Error('after writing');
+        done++;
+      },
+    });
+    await consumer.start();
+    await waitFor(() => done === 6, 'all six');
+    await consumer.stop();
+    const rows = await backend.sql<{ n: number }>(
+      `SELECT n FROM "${backend.schema}".ledger ORDER BY n`,
+    );
+    expect(rows.map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5]);
+    const status = await millrace.consumerStatus('ledger');
+    expect(status.lag).toBe(0);
+  });
+});

@@ -321,6 +321,36 @@ export function deliverySuite(makeBackend: () => Promise<SuiteBackend>): void {
     });
   });
 
+  describe('at-most-once', () => {
+    it('stores the position past an event before handling it, and never tries a failure again', async () => {
+      const millrace = await open();
+      await publish(millrace, ['order-1', 'order-2', 'order-3']);
+      const storedAtHandling: boolean[] = [];
+      const attempts: number[] = [];
+      const billing = consumer(
+        millrace,
+        async (event) => {
+          const [stored] = await millrace.provider.positions.load('billing');
+          storedAtHandling.push(comparePositions(stored?.position ?? '0', event.position) >= 0);
+          attempts.push(n(event));
+          if (n(event) === 1) throw new Error('lost, not retried');
+        },
+        { delivery: 'at-most-once', maxAttempts: 5 },
+      );
+      await billing.start();
+      await waitFor(
+        async () => (await millrace.deadLetters.list()).records.length === 1,
+        'a dead letter',
+      );
+      await waitFor(() => attempts.length === 3, 'three handlings');
+      expect(storedAtHandling).toEqual([true, true, true]);
+      expect(attempts.sort()).toEqual([0, 1, 2]);
+      const [letter] = (await millrace.deadLetters.list()).records;
+      expect(letter?.attempts).toBe(1);
+      await billing.stop();
+    });
+  });
+
   describe('ack timeout', () => {
     it('fails an attempt that runs too long, aborts its signal, and tries again', async () => {
       const millrace = await open();

@@ -68,11 +68,12 @@ afterEach(async () => {
 });
 
 describe('the memory provider', () => {
-  it('is of kind memory, with PostgreSQL capabilities but no transactional publish', () => {
+  it('is of kind memory, with PostgreSQL capabilities but no transactions', () => {
     expect(provider.kind).toBe('memory');
     expect(provider.capabilities).toEqual({
       ...POSTGRES_CAPABILITIES,
       transactionalPublish: false,
+      transactionalHandling: false,
     });
     expect(provider.wakeups).toBeDefined();
   });

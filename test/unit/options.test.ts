@@ -39,6 +39,7 @@ describe('resolveConsumerOptions', () => {
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_333,
       ordering: 'stream',
+      delivery: 'at-least-once',
       concurrency: 16,
       ackTimeoutMs: 300_000,
       maxAttempts: 10,
@@ -156,6 +157,22 @@ describe('resolveConsumerOptions', () => {
     expect(() =>
       resolveConsumerOptions(null as unknown as ConsumerOptions, MEMORY_CAPABILITIES),
     ).toThrow(/consumer options must be an object/);
+  });
+
+  it('allows effectively-once only where handlers can run in a transaction, with partition ordering', () => {
+    const transactional = { ...MEMORY_CAPABILITIES, transactionalHandling: true };
+    expect(
+      resolve({ delivery: 'effectively-once', ordering: 'partition' }, transactional).delivery,
+    ).toBe('effectively-once');
+    expect(failure({ delivery: 'effectively-once', ordering: 'partition' }).message).toMatch(
+      /inside a transaction/,
+    );
+    expect(failure({ delivery: 'effectively-once' }, transactional).message).toMatch(
+      /ordering: 'partition'/,
+    );
+    expect(failure({ delivery: 'exactly' }).message).toMatch(/delivery must be one of/);
+    // At most once: a failure is not tried again.
+    expect(resolve({ delivery: 'at-most-once', maxAttempts: 5 }).maxAttempts).toBe(1);
   });
 
   it('holds the provider to its capabilities', () => {

@@ -23,6 +23,7 @@ export interface AttemptScope {
 class AttemptContext implements HandlerContext {
   private own: AbortController | undefined;
   private combined: AbortSignal | undefined;
+  transaction: unknown = undefined;
 
   constructor(
     private readonly scope: AttemptScope,

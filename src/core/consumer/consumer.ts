@@ -316,6 +316,7 @@ export class Consumer<Data = JsonValue> {
         options: this.options as ResolvedConsumerOptions<unknown>,
         log: this.provider.log,
         deliveries: this.provider.deliveries,
+        positions: this.provider.positions,
         committer: this.committer,
         logger: this.logger,
         member: this.member.id,

@@ -18,6 +18,13 @@ export interface HandlerContext {
    */
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /**
+   * With `delivery: 'effectively-once'`: the transaction that will store this
+   * event's position (a `pg` client inside BEGIN, or a PGlite transaction).
+   * Write through it and the writes count once; they roll back with a failed
+   * attempt. Undefined otherwise.
+   */
+  readonly transaction: unknown;
 }
 
 /**

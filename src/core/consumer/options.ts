@@ -11,6 +11,14 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { ORDERINGS, type Ordering } from './delivery-window.js';
 import type { Handler } from './handler.js';
 
+export type Delivery = 'at-least-once' | 'at-most-once' | 'effectively-once';
+
+export const DELIVERIES: readonly Delivery[] = [
+  'at-least-once',
+  'at-most-once',
+  'effectively-once',
+];
+
 export type StartFromInput = 'beginning' | 'end' | { position: string } | { time: Date };
 
 export interface ConsumerOptions<Data = JsonValue> {
@@ -59,6 +67,15 @@ export interface ConsumerOptions<Data = JsonValue> {
    */
   ordering?: Ordering;
   /**
+   * `at-least-once`: the position moves past an event once it is handled; a
+   * crash may bring it again. `at-most-once`: the position moves past a page
+   * before its events are handled and a failure is not retried; a crash may
+   * lose them. `effectively-once` (PostgreSQL): the handler writes through
+   * `context.transaction`, the transaction that stores its position, so its
+   * writes count once; needs `ordering: 'partition'`. @defaultValue 'at-least-once'
+   */
+  delivery?: Delivery;
+  /**
    * Handlers this member runs at once across the partitions it owns. Set it
    * to what one process should do at once, such as the size of the pool its
    * handlers use: more members then do more work. With `partition` ordering
@@ -93,6 +110,7 @@ export interface ResolvedConsumerOptions<Data = JsonValue> {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly ordering: Ordering;
+  readonly delivery: Delivery;
   /** With `partition` ordering, at most `partitions`. */
   readonly concurrency: number;
   readonly ackTimeoutMs: number;
@@ -218,6 +236,25 @@ export function resolveConsumerOptions<Data>(
       { reason: 'invalid_option', details: { option: 'ordering' } },
     );
   }
+  const delivery = options.delivery ?? 'at-least-once';
+  if (!DELIVERIES.includes(delivery)) {
+    throw new ValidationError(
+      `consumer option delivery must be one of ${DELIVERIES.join(', ')}, got ${JSON.stringify(delivery)}`,
+      { reason: 'invalid_option', details: { option: 'delivery' } },
+    );
+  }
+  if (delivery === 'effectively-once' && !capabilities.transactionalHandling) {
+    throw new ValidationError(
+      'effectively-once delivery needs a provider that can handle inside a transaction (PostgreSQL or PGlite)',
+      { reason: 'invalid_option', details: { option: 'delivery' } },
+    );
+  }
+  if (delivery === 'effectively-once' && ordering !== 'partition') {
+    throw new ValidationError(
+      "effectively-once delivery needs ordering: 'partition': each handler's transaction stores its event's position, so events must finish in order",
+      { reason: 'invalid_option', details: { option: 'delivery' } },
+    );
+  }
   return {
     name,
     sequence,
@@ -233,12 +270,17 @@ export function resolveConsumerOptions<Data>(
     sessionTimeoutMs,
     heartbeatIntervalMs,
     ordering,
+    delivery,
     concurrency:
       ordering === 'partition'
         ? Math.min(partitions, integer('concurrency', options.concurrency, 16, 1, 100_000))
         : integer('concurrency', options.concurrency, 16, 1, 100_000),
     ackTimeoutMs: integer('ackTimeoutMs', options.ackTimeoutMs, 300_000, 0, 86_400_000),
-    maxAttempts: integer('maxAttempts', options.maxAttempts, 10, 1, 1_000_000),
+    // At most once: a failed event is not tried again.
+    maxAttempts:
+      delivery === 'at-most-once'
+        ? 1
+        : integer('maxAttempts', options.maxAttempts, 10, 1, 1_000_000),
     retry: resolveBackoff(options.retry),
   };
 }

@@ -14,6 +14,8 @@ import type {
   DeliveryUpdate,
 } from '../contracts/deliveries.js';
 import type { LogStore, PartitionSlice, ReadPage } from '../contracts/log.js';
+import type { PositionStore } from '../contracts/positions.js';
+import { isDecision, type Handler } from './handler.js';
 import type { Event } from '../event.js';
 import { errorFields, type Logger } from '../logger.js';
 import { comparePositions, type Position } from '../position.js';
@@ -48,6 +50,8 @@ export interface WorkerEnvironment {
   readonly log: LogStore;
   readonly deliveries: DeliveryStore;
   readonly committer: PositionCommitter;
+  /** For at-most-once claims and effectively-once handling, which commit on their own. */
+  readonly positions: PositionStore;
   readonly logger: Logger;
   readonly member: string;
   /** False while this member's membership may have lapsed: it starts nothing until it is sure again. */
@@ -258,7 +262,11 @@ export class PartitionWorker {
     }
     const attempt = new Attempt(this.scope, entry.attempts);
     const run: Running = { entry, attempt, replay };
-    const result = attempt.run(this.env.options.handler, entry.event);
+    const handler =
+      this.env.options.delivery === 'effectively-once' && !replay
+        ? this.transactional(entry)
+        : this.env.options.handler;
+    const result = attempt.run(handler, entry.event);
     if (!(result instanceof Promise)) {
       this.finished(run, result);
       return true;
@@ -271,6 +279,28 @@ export class PartitionWorker {
       this.pump();
     });
     return false;
+  }
+
+  /**
+   * Effectively once: the handler runs in the transaction that stores its
+   * event's position, and writes through `context.transaction`; a throw or a
+   * decision rolls both back.
+   */
+  private transactional(entry: Entry): Handler<unknown> {
+    const { positions, options, member } = this.env;
+    const commitWithin = positions.commitWithin?.bind(positions);
+    if (commitWithin === undefined) return options.handler;
+    const commit = {
+      partition: this.partition,
+      position: entry.event.position,
+      generation: this.generation,
+    };
+    return (event, context) =>
+      commitWithin(this.scope.consumer, member, commit, async (transaction) => {
+        (context as { transaction: unknown }).transaction = transaction;
+        const value = await options.handler(event, context);
+        return { commit: !isDecision(value), value };
+      }) as Promise<void>;
   }
 
   private finished(run: Running, result: AttemptResult): void {
@@ -391,6 +421,8 @@ export class PartitionWorker {
     } else if (position === undefined) {
       return;
     }
+    // At most once, the position was stored before the page was handled.
+    if (this.env.options.delivery === 'at-most-once') return;
     this.env.committer.advance(this.partition, this.position, this.generation, count);
   }
 
@@ -409,7 +441,10 @@ export class PartitionWorker {
         partition: this.slice,
       })
       .then(
-        (page) => this.took(page),
+        (page) =>
+          this.env.options.delivery === 'at-most-once' && page.events.length > 0
+            ? this.claimThenTake(page)
+            : this.took(page),
         (error: unknown) => {
           this.warn(error, 'read failed; retrying');
           this.readLater(options.pollIntervalMs);
@@ -419,6 +454,26 @@ export class PartitionWorker {
         this.reading = false;
         this.schedule();
       });
+  }
+
+  /**
+   * At most once: the position passes the whole page, stored, before any of
+   * it is handled; a crash then loses what was not handled, and nothing is
+   * ever handled twice. A page that cannot be claimed is not handled.
+   */
+  private async claimThenTake(page: ReadPage): Promise<void> {
+    const claim = { partition: this.partition, position: page.next, generation: this.generation };
+    for (;;) {
+      if (this.env.stopSignal.aborted || !this.env.isLive()) return this.readLater(0);
+      try {
+        await this.env.positions.commit(this.scope.consumer, this.env.member, [claim]);
+        break;
+      } catch (error) {
+        this.warn(error, 'could not claim a page (at-most-once); it waits');
+        await new Promise<void>((resolve) => this.later(resolve, RECORD_RETRY_MS));
+      }
+    }
+    this.took(page);
   }
 
   private took(page: ReadPage): void {

@@ -25,4 +25,23 @@ export interface PositionStore {
    * are stored. Positions never move backwards here.
    */
   commit(consumer: string, member: string, commits: readonly PositionCommit[]): Promise<void>;
+  /**
+   * Effectively-once handling (`capabilities.transactionalHandling`): runs
+   * `work` in a database transaction and, if it asks to commit, stores the
+   * position in that same transaction (fenced as `commit`), so the work's
+   * own writes and the position land together or not at all. Resolves with
+   * the work's value.
+   */
+  commitWithin?(
+    consumer: string,
+    member: string,
+    commit: PositionCommit,
+    work: (transaction: unknown) => Promise<TransactionalWork>,
+  ): Promise<unknown>;
+}
+
+/** What transactional work returns: whether to commit (else roll back), and its value. */
+export interface TransactionalWork {
+  readonly commit: boolean;
+  readonly value: unknown;
 }

@@ -18,6 +18,8 @@ export interface ProviderCapabilities {
   readonly optimisticConcurrency: boolean;
   /** Publish inside the caller's own database transaction (outbox). */
   readonly transactionalPublish: boolean;
+  /** Handlers may write in the transaction that commits their position (effectively-once). */
+  readonly transactionalHandling: boolean;
   /** One total order over the whole log; otherwise order holds per partition. */
   readonly globalOrder: boolean;
   /** Publishes wake idle consumers at once; without it they poll. */

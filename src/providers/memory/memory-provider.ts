@@ -38,6 +38,7 @@ export type { MemoryOptions } from './memory-options.js';
 export const MEMORY_CAPABILITIES: ProviderCapabilities = {
   optimisticConcurrency: true,
   transactionalPublish: false,
+  transactionalHandling: false,
   globalOrder: true,
   wakeups: true,
   sequences: ['log', 'category', 'stream'],

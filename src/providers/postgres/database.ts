@@ -9,6 +9,12 @@ export interface SqlExecutor {
   query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** A transaction's executor, with the driver's own object for it (for a handler's writes). */
+export interface TransactionExecutor extends SqlExecutor {
+  /** The `pg` client inside BEGIN, or the PGlite transaction. */
+  readonly raw: unknown;
+}
+
 /** What a caller may pass as "my transaction": a `pg` client or a PGlite transaction. */
 export interface QueryableLike {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
@@ -38,7 +44,7 @@ export interface Database extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   /** Several statements, no parameters (migrations). */
   exec(text: string): Promise<void>;
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T>;
   /** One database session for the whole callback (session-level locks, DDL outside a transaction). */
   session<T>(
     fn: (session: SqlExecutor & { exec(text: string): Promise<void> }) => Promise<T>,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, HeldSession, Row, SqlExecutor } from './database.js';
+import type { Database, HeldSession, Row, SqlExecutor, TransactionExecutor } from './database.js';
 import { sessionIdentity } from './session-identity.js';
 
 /**
@@ -24,11 +24,11 @@ export class PgClientDatabase implements Database {
     });
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       await this.client.query('BEGIN');
       try {
-        const result = await fn(this.raw);
+        const result = await fn({ ...this.raw, raw: this.client });
         await this.client.query('COMMIT');
         return result;
       } catch (error) {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, HeldSession, Row, SqlExecutor } from './database.js';
+import type { Database, HeldSession, Row, SqlExecutor, TransactionExecutor } from './database.js';
 import { PgListener } from './pg-listener.js';
 import { sessionIdentity } from './session-identity.js';
 
@@ -47,11 +47,11 @@ export class PgDatabase implements Database {
     await this.pool.query(text);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {
       await client.query('BEGIN');
       try {
-        const result = await fn(clientExecutor(client));
+        const result = await fn({ ...clientExecutor(client), raw: client });
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -2,6 +2,7 @@ import type {
   PartitionPosition,
   PositionCommit,
   PositionStore,
+  TransactionalWork,
 } from '../../core/contracts/positions.js';
 import { FencedError } from '../../core/errors.js';
 import type { Database } from './database.js';
@@ -44,12 +45,57 @@ export class PgPositions implements PositionStore {
         commits.map((c) => c.generation),
       ]),
     );
-    if (rows.length === commits.length) return;
-    const committed = new Set(rows.map((row) => row.partition));
-    const fenced = commits.map((c) => c.partition).filter((p) => !committed.has(p));
-    throw new FencedError(
-      `member ${member} of ${consumer} no longer owns partitions ${fenced.join(', ')}: their commits were refused`,
-      { reason: 'stale_generation', details: { consumer, member, partitions: fenced } },
-    );
+    refuseFenced(consumer, member, commits, rows);
   }
+
+  async commitWithin(
+    consumer: string,
+    member: string,
+    commit: PositionCommit,
+    work: (transaction: unknown) => Promise<TransactionalWork>,
+  ): Promise<unknown> {
+    try {
+      return await translated(() =>
+        this.db.transaction(async (tx) => {
+          const done = await work(tx.raw);
+          if (!done.commit) throw new RolledBack(done.value);
+          const rows = await tx.query<{ partition: number }>(this.book.get('positions_commit'), [
+            consumer,
+            member,
+            [commit.partition],
+            [commit.position],
+            [commit.generation],
+          ]);
+          refuseFenced(consumer, member, [commit], rows);
+          return done.value;
+        }),
+      );
+    } catch (error) {
+      if (error instanceof RolledBack) return error.value;
+      throw error;
+    }
+  }
+}
+
+/** Carries the value of work that asked to roll back out of the transaction. */
+class RolledBack extends Error {
+  constructor(readonly value: unknown) {
+    super('rolled back on purpose');
+  }
+}
+
+/** Throws for the commits the fenced statement did not store. */
+function refuseFenced(
+  consumer: string,
+  member: string,
+  commits: readonly PositionCommit[],
+  rows: readonly { partition: number }[],
+): void {
+  if (rows.length === commits.length) return;
+  const committed = new Set(rows.map((row) => row.partition));
+  const fenced = commits.map((c) => c.partition).filter((p) => !committed.has(p));
+  throw new FencedError(
+    `member ${member} of ${consumer} no longer owns partitions ${fenced.join(', ')}: their commits were refused`,
+    { reason: 'stale_generation', details: { consumer, member, partitions: fenced } },
+  );
 }

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock.js';
-import type { Database, HeldSession, Row, SqlExecutor } from './database.js';
+import type { Database, HeldSession, Row, SqlExecutor, TransactionExecutor } from './database.js';
 
 export interface PgliteDatabaseOptions {
   /** An instance the caller owns (and closes). */
@@ -50,9 +50,10 @@ export class PgliteDatabase implements Database {
     await this.db.exec(text);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TransactionExecutor) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) =>
       fn({
+        raw: tx,
         async query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
           const result = await tx.query<R>(text, params as unknown[] | undefined);
           return result.rows;

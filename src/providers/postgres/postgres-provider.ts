@@ -42,6 +42,7 @@ import { QueryBook, sqlNames } from './sql.js';
 export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
   optimisticConcurrency: true,
   transactionalPublish: true,
+  transactionalHandling: true,
   globalOrder: true,
   wakeups: true,
   sequences: ['log', 'category', 'stream'],
