@@ -5,6 +5,7 @@ import { UnsupportedError } from '../../src/core/errors.js';
 import { Millrace } from '../../src/millrace.js';
 import { memory } from '../../src/testing.js';
 import { at, delayedEventsSuite, logged } from '../support/delayed-suite.js';
+import { memoryBackend } from '../support/memory-backend.js';
 import { recordingLogger } from '../support/wait.js';
 
 const opened: Millrace[] = [];
@@ -13,19 +14,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((m) => m.close()));
 });
 
-delayedEventsSuite('memory', () => {
-  const factory = memory();
-  return Promise.resolve({
-    async open(options = {}) {
-      const millrace = await Millrace.open({ ...options, provider: factory });
-      opened.push(millrace);
-      return millrace;
-    },
-    async close() {
-      await Promise.all(opened.splice(0).map((m) => m.close()));
-    },
-  });
-});
+delayedEventsSuite('memory', () => Promise.resolve(memoryBackend()));
 
 describe('delayed events where the provider cannot delay them', () => {
   it('are refused, and nothing is written', async () => {

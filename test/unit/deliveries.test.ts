@@ -1,19 +1,11 @@
-import { Millrace } from '../../src/millrace.js';
-import { memory } from '../../src/testing.js';
 import { deliverySuite } from '../support/delivery-suite.js';
+import { memoryBackend } from '../support/memory-backend.js';
 import { recordingLogger } from '../support/wait.js';
 
 deliverySuite(() => {
-  const factory = memory();
-  const opened: Millrace[] = [];
+  const backend = memoryBackend();
   return Promise.resolve({
-    async open() {
-      const millrace = await Millrace.open({ provider: factory, logger: recordingLogger() });
-      opened.push(millrace);
-      return millrace;
-    },
-    async close() {
-      await Promise.all(opened.map((m) => m.close()));
-    },
+    open: () => backend.open({ logger: recordingLogger() }),
+    close: () => backend.close(),
   });
 });

@@ -1,21 +1,17 @@
 import { afterEach, vi } from 'vitest';
-import { Millrace } from '../../src/index.js';
-import { memory } from '../../src/testing.js';
+import { memoryBackend } from '../support/memory-backend.js';
 import { retentionSuite } from '../support/retention-suite.js';
 
-const opened: Millrace[] = [];
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((m) => m.close()));
+  await Promise.all(closers.splice(0).map((close) => close()));
 });
 
 retentionSuite('the memory provider', () => {
-  const factory = memory();
+  const backend = memoryBackend();
+  closers.push(() => backend.close());
   return Promise.resolve({
-    async open(options = {}) {
-      const millrace = await Millrace.open({ ...options, provider: factory });
-      opened.push(millrace);
-      return millrace;
-    },
+    open: (options) => backend.open(options),
     async publishAged(millrace, events, ageMs) {
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - ageMs });
       try {

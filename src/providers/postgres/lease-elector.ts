@@ -10,7 +10,7 @@ import {
   CampaigningElector,
   type CampaignOptions,
 } from '../../core/election/campaigning-elector.js';
-import type { SqlExecutor } from './database.js';
+import type { SessionIdentity, SqlExecutor } from './database.js';
 import { translated } from './errors.js';
 import type { QueryBook } from './sql.js';
 
@@ -52,6 +52,32 @@ export abstract class LeaseRowElector extends CampaigningElector {
     });
   }
 
+  /**
+   * Takes the lease row: the new term, or undefined. Without `lock` only if
+   * it is free, expired or ours; with it (the caller holds the session lock
+   * that makes it leader) whatever its state, recording the backend holding
+   * the lock so a frozen leader can be told apart.
+   */
+  protected async acquireLease(
+    lock: { readonly session: SessionIdentity | undefined } | undefined,
+  ): Promise<number | undefined> {
+    const session = lock?.session;
+    const { lease, holder, host, pid, ttlMs } = this.options;
+    const rows = await translated(() =>
+      this.db.query<{ term: string }>(this.book.get('lease_acquire'), [
+        lease,
+        holder,
+        host,
+        pid,
+        session?.pid ?? null,
+        ttlMs,
+        lock !== undefined,
+        session?.started ?? null,
+      ]),
+    );
+    return rows[0] === undefined ? undefined : Number(rows[0].term);
+  }
+
   protected async resign(leadership: Leadership): Promise<void> {
     await translated(() =>
       this.db.query(this.book.get('lease_release'), [
@@ -67,20 +93,7 @@ export abstract class LeaseRowElector extends CampaigningElector {
 }
 
 export class LeaseElector extends LeaseRowElector {
-  protected async campaign(): Promise<number | undefined> {
-    const { lease, holder, host, pid, ttlMs } = this.options;
-    const rows = await translated(() =>
-      this.db.query<{ term: string }>(this.book.get('lease_acquire'), [
-        lease,
-        holder,
-        host,
-        pid,
-        null,
-        ttlMs,
-        false,
-        null,
-      ]),
-    );
-    return rows[0] === undefined ? undefined : Number(rows[0].term);
+  protected campaign(): Promise<number | undefined> {
+    return this.acquireLease(undefined);
   }
 }

@@ -40,20 +40,7 @@ export class SessionLockElector extends LeaseRowElector {
       );
       return undefined;
     }
-    const { lease, holder, host, pid, ttlMs } = this.options;
-    const rows = await translated(() =>
-      this.db.query<{ term: string }>(this.book.get('lease_acquire'), [
-        lease,
-        holder,
-        host,
-        pid,
-        session.identity?.pid ?? null,
-        ttlMs,
-        true,
-        session.identity?.started ?? null,
-      ]),
-    );
-    return rows[0] === undefined ? undefined : Number(rows[0].term);
+    return this.acquireLease({ session: session.identity });
   }
 
   protected override async resign(leadership: Leadership): Promise<void> {
