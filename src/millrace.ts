@@ -15,7 +15,7 @@ import {
   type ConsumerOptions,
   type StartFromInput,
 } from './core/consumer/options.js';
-import { startPosition } from './core/consumer/start-position.js';
+import { startPoint } from './core/consumer/start-position.js';
 import { WakeupHub } from './core/consumer/wakeup-hub.js';
 import { ClosedError, NotFoundError, UnsupportedError, ValidationError } from './core/errors.js';
 import {
@@ -298,8 +298,9 @@ export class Millrace {
   async resetConsumer(name: string, to: StartFromInput): Promise<void> {
     this.assertOpen();
     const consumer = validateConsumerName(name);
-    const position = await startPosition(resolveStartFrom(to), this.provider.log);
-    await this.provider.registry.reset(consumer, position);
+    const from = resolveStartFrom(to);
+    const position = await startPoint(from, this.provider.log, this.provider.capabilities);
+    await this.provider.registry.reset(consumer, position, from);
   }
 
   /** Every registered consumer, with positions and lag. */

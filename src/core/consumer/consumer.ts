@@ -16,7 +16,7 @@ import { BEGINNING, type Position } from '../position.js';
 import type { ResolvedConsumerOptions } from './options.js';
 import { ABANDON, DRAIN, PartitionWorker, type StopReason } from './partition-worker.js';
 import { PositionCommitter } from './position-committer.js';
-import { startPosition } from './start-position.js';
+import { startPoint } from './start-position.js';
 import { Signals, type ConsumerSignals } from './signals.js';
 import { sleep } from './sleep.js';
 import type { WakeupHub } from './wakeup-hub.js';
@@ -108,7 +108,7 @@ export class Consumer<Data = JsonValue> {
   private async run(): Promise<void> {
     try {
       const { options, provider } = this;
-      const start = await startPosition(options.startFrom, provider.log);
+      const start = await startPoint(options.startFrom, provider.log, provider.capabilities);
       await provider.registry.register(
         {
           name: options.name,
@@ -118,6 +118,7 @@ export class Consumer<Data = JsonValue> {
           maxAttempts: options.maxAttempts,
         },
         start,
+        options.startFrom,
       );
       this.unregisterWakeups = await this.hub.register(options.sequence, (wakeup) => {
         for (const { worker } of this.workers.values()) worker.notify(wakeup.streamHashes);

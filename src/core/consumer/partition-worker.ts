@@ -484,6 +484,9 @@ export class PartitionWorker {
     this.readAfter = page.next;
     if (page.hasMore) {
       this.readDue = true;
+    } else if (page.longPoll === true) {
+      this.pendingRounds = 0;
+      this.readLater(0);
     } else if (page.pending) {
       const delay = PENDING_RETRY_MS[Math.min(this.pendingRounds++, PENDING_RETRY_MS.length - 1)];
       this.readLater(delay ?? 50);

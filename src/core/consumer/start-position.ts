@@ -1,4 +1,5 @@
 import type { LogStore } from '../contracts/log.js';
+import type { ProviderCapabilities } from '../contracts/provider.js';
 import type { StartFrom } from '../contracts/registry.js';
 import { BEGINNING, type Position } from '../position.js';
 
@@ -14,4 +15,17 @@ export function startPosition(startFrom: StartFrom, log: LogStore): Promise<Posi
     case 'time':
       return log.positionAt(startFrom.time);
   }
+}
+
+/**
+ * `startFrom` resolved for the registry: a position where the log has one
+ * order; where positions are per partition the provider resolves `from`
+ * itself and the position is only a placeholder.
+ */
+export function startPoint(
+  startFrom: StartFrom,
+  log: LogStore,
+  capabilities: ProviderCapabilities,
+): Promise<Position> {
+  return capabilities.globalOrder ? startPosition(startFrom, log) : Promise.resolve(BEGINNING);
 }

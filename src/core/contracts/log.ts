@@ -35,6 +35,12 @@ export interface ReadPage {
    * they become readable, in order, when it ends.
    */
   readonly pending: boolean;
+  /**
+   * Reads wait on the backend for new events (a long poll, as a Kafka fetch
+   * does): the next read may start at once rather than after the consumer's
+   * poll interval, and it returns when events arrive.
+   */
+  readonly longPoll?: boolean;
 }
 
 export interface AppendOptions {

@@ -1,0 +1,88 @@
+/**
+ * An event as a Kafka record: the stream is the key (so Kafka's partitioner
+ * keeps a stream in one partition, in order), the data is the value, and
+ * the id, subject and metadata travel in headers. Its position is the
+ * record's offset + 1, so a position is also the Kafka offset to read next
+ * from, and `0` is before the first record, as everywhere in millrace.
+ */
+import type { KafkaRecord } from '@platformatic/kafka';
+import { v5 as uuidv5 } from 'uuid';
+import type { Event, PreparedEvent } from '../../core/event.js';
+import type { JsonObject, JsonValue } from '../../core/json.js';
+import type { Position } from '../../core/position.js';
+
+export const HEADER_ID = 'millrace-id';
+export const HEADER_SUBJECT = 'millrace-subject';
+export const HEADER_METADATA = 'millrace-metadata';
+
+/** Subject of a record some other producer wrote without our headers. */
+export const FOREIGN_SUBJECT = 'kafka.record';
+/** Names the ids given to foreign records, derived from where they sit. */
+const FOREIGN_ID_NAMESPACE = '8d0e5f0c-63f5-4c8e-9a3a-3b1f6f7a0c11';
+
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly headers: Map<Buffer, Buffer>;
+}
+
+export function toRecord(event: PreparedEvent, topic: string, partition: number): OutgoingRecord {
+  const headers = new Map<Buffer, Buffer>([
+    [Buffer.from(HEADER_ID), Buffer.from(event.id)],
+    [Buffer.from(HEADER_SUBJECT), Buffer.from(event.subject)],
+  ]);
+  if (event.metadataJson !== null) {
+    headers.set(Buffer.from(HEADER_METADATA), Buffer.from(event.metadataJson));
+  }
+  return {
+    topic,
+    partition,
+    key: Buffer.from(event.stream),
+    value: Buffer.from(event.dataJson),
+    headers,
+  };
+}
+
+export function positionOfOffset(offset: bigint): Position {
+  return (offset + 1n).toString();
+}
+
+function header(record: KafkaRecord, name: string): string | undefined {
+  for (const [key, value] of record.headers) {
+    if (key !== null && value !== null && key.toString() === name) return value.toString();
+  }
+  return undefined;
+}
+
+function parseJson(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    // A foreign producer's value that is not JSON reaches handlers as text.
+    return text;
+  }
+}
+
+export function fromRecord(
+  record: KafkaRecord,
+  where: { topic: string; category: string; partition: number; offset: bigint; time: bigint },
+): Event {
+  const stream = record.key?.toString() ?? where.category;
+  const metadata = header(record, HEADER_METADATA);
+  return {
+    id:
+      header(record, HEADER_ID) ??
+      uuidv5(`${where.topic}:${where.partition}:${where.offset}`, FOREIGN_ID_NAMESPACE),
+    stream,
+    category: where.category,
+    subject: header(record, HEADER_SUBJECT) ?? FOREIGN_SUBJECT,
+    data: record.value === null ? null : parseJson(record.value.toString()),
+    metadata: metadata === undefined ? {} : (parseJson(metadata) as JsonObject),
+    position: positionOfOffset(where.offset),
+    // Kafka keeps no per-stream versions (capabilities.optimisticConcurrency is false).
+    version: -1,
+    time: new Date(Number(where.time)),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Delivery records (retries, dead letters, cancellations) on Kafka: one
+ * compacted `<prefix>._deliveries` topic keyed by consumer and event id,
+ * where a tombstone removes a record. Only failures are written, so it
+ * stays small; every process reads it into memory and answers queries
+ * there, with the same rules as the in-memory provider.
+ */
+import type {
+  DeliveryFilter,
+  DeliveryPage,
+  DeliveryRecord,
+  DeliveryStore,
+  DeliveryUpdate,
+} from '../../core/contracts/deliveries.js';
+import { deliveryMatcher } from '../../core/deliveries/delivery-filter.js';
+import type { Position } from '../../core/position.js';
+import { MemoryDeliveries } from '../memory/memory-deliveries.js';
+import type { KafkaTable } from './kafka-table.js';
+
+type Row = DeliveryRecord;
+
+const keyOf = (consumer: string, eventId: string) => `${consumer} ${eventId}`;
+
+/** JSON turned dates into strings: bring them back. */
+export function decodeDelivery(json: unknown): Row {
+  const row = json as Row;
+  const date = (value: Date | string) => new Date(value);
+  return {
+    ...row,
+    event: { ...row.event, time: date(row.event.time) },
+    scheduleAt: row.scheduleAt === null ? null : date(row.scheduleAt),
+    createdAt: date(row.createdAt),
+    updatedAt: date(row.updatedAt),
+  };
+}
+
+export class KafkaDeliveries implements DeliveryStore {
+  constructor(private readonly table: KafkaTable<Row>) {}
+
+  async save(consumer: string, updates: readonly DeliveryUpdate[]): Promise<void> {
+    const rows = await this.table.snapshot();
+    const now = new Date();
+    await this.table.write(
+      updates.map((update) => {
+        const key = keyOf(consumer, update.event.id);
+        const known = rows.get(key);
+        return [key, { ...update, consumer, createdAt: known?.createdAt ?? now, updatedAt: now }];
+      }),
+    );
+  }
+
+  async remove(consumer: string, eventIds: readonly string[]): Promise<void> {
+    const rows = await this.table.snapshot();
+    const known = eventIds.map((id) => keyOf(consumer, id)).filter((key) => rows.has(key));
+    await this.table.write(known.map((key) => [key, undefined]));
+  }
+
+  async loadAfter(consumer: string, partition: number, after: Position): Promise<DeliveryRecord[]> {
+    return (await this.view()).loadAfter(consumer, partition, after);
+  }
+
+  async dueReplays(
+    consumer: string,
+    partitions: readonly number[],
+    limit: number,
+  ): Promise<DeliveryRecord[]> {
+    return (await this.view()).dueReplays(consumer, partitions, limit);
+  }
+
+  async list(filter: DeliveryFilter, limit: number, after?: string): Promise<DeliveryPage> {
+    return (await this.view()).list(filter, limit, after);
+  }
+
+  async retry(filter: DeliveryFilter): Promise<number> {
+    const chosen = await this.settled(filter);
+    const now = new Date();
+    await this.table.write(
+      chosen.map((r) => [
+        keyOf(r.consumer, r.event.id),
+        { ...r, state: 'retryable', attempts: 0, scheduleAt: now, replay: true, updatedAt: now },
+      ]),
+    );
+    return chosen.length;
+  }
+
+  async discard(filter: DeliveryFilter): Promise<number> {
+    const chosen = await this.settled(filter);
+    await this.table.write(chosen.map((r) => [keyOf(r.consumer, r.event.id), undefined]));
+    return chosen.length;
+  }
+
+  /** A reset forgets pending retries of the consumer; dead letters stay. */
+  async forgetRetries(consumer: string): Promise<void> {
+    const rows = await this.table.snapshot();
+    const retrying = [...rows.values()].filter(
+      (r) => r.consumer === consumer && r.state === 'retryable',
+    );
+    await this.table.write(retrying.map((r) => [keyOf(consumer, r.event.id), undefined]));
+  }
+
+  /** Dead letters and cancelled deliveries matching the filter. */
+  private async settled(filter: DeliveryFilter): Promise<Row[]> {
+    const matches = deliveryMatcher(filter);
+    const rows = await this.table.snapshot();
+    return [...rows.values()].filter(
+      (r) =>
+        r.state !== 'retryable' &&
+        (filter.consumer === undefined || r.consumer === filter.consumer) &&
+        matches(r),
+    );
+  }
+
+  /** The rows grouped by consumer, queried with the in-memory provider's rules. */
+  private async view(): Promise<MemoryDeliveries> {
+    const grouped = new Map<string, Map<string, DeliveryRecord>>();
+    for (const row of (await this.table.snapshot()).values()) {
+      let mine = grouped.get(row.consumer);
+      if (mine === undefined) grouped.set(row.consumer, (mine = new Map<string, DeliveryRecord>()));
+      mine.set(row.event.id, row);
+    }
+    return new MemoryDeliveries(grouped, () => undefined);
+  }
+}
