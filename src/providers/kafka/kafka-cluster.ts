@@ -14,6 +14,7 @@ import {
 import { NotFoundError } from '../../core/errors.js';
 import { isKafkaError, kafkaCall, toMillraceError } from './kafka-errors.js';
 import { KafkaNames, type ResolvedKafkaOptions } from './kafka-options.js';
+import { SerialProducer } from './serial-producer.js';
 
 export interface TopicSpec {
   readonly partitions: number;
@@ -24,7 +25,9 @@ export interface TopicSpec {
 export class KafkaCluster {
   readonly names: KafkaNames;
   readonly admin: Admin;
-  readonly producer: Producer;
+  /** Every produce goes through it: one request in flight (see serial-producer.ts). */
+  readonly producer: SerialProducer;
+  private readonly client: Producer;
   readonly reader: Consumer;
   private readonly created = new Map<string, Promise<void>>();
 
@@ -37,7 +40,8 @@ export class KafkaCluster {
       retryDelay: 200,
     };
     this.admin = new Admin(base);
-    this.producer = new Producer({ ...base, idempotent: true, acks: ProduceAcks.ALL });
+    this.client = new Producer({ ...base, idempotent: true, acks: ProduceAcks.ALL });
+    this.producer = new SerialProducer(this.client);
     // Never joins a group: it only fetches, by partition and offset.
     this.reader = new Consumer({ ...base, groupId: `${options.prefix}._reader` });
   }
@@ -99,6 +103,6 @@ export class KafkaCluster {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.producer.close(), this.reader.close(), this.admin.close()]);
+    await Promise.allSettled([this.client.close(), this.reader.close(), this.admin.close()]);
   }
 }

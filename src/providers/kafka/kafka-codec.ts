@@ -28,14 +28,17 @@ export interface OutgoingRecord {
   readonly headers: Map<Buffer, Buffer>;
 }
 
+// Header names are the same for every record: encoded once.
+const ID_NAME = Buffer.from(HEADER_ID);
+const SUBJECT_NAME = Buffer.from(HEADER_SUBJECT);
+const METADATA_NAME = Buffer.from(HEADER_METADATA);
+
 export function toRecord(event: PreparedEvent, topic: string, partition: number): OutgoingRecord {
   const headers = new Map<Buffer, Buffer>([
-    [Buffer.from(HEADER_ID), Buffer.from(event.id)],
-    [Buffer.from(HEADER_SUBJECT), Buffer.from(event.subject)],
+    [ID_NAME, Buffer.from(event.id)],
+    [SUBJECT_NAME, Buffer.from(event.subject)],
   ]);
-  if (event.metadataJson !== null) {
-    headers.set(Buffer.from(HEADER_METADATA), Buffer.from(event.metadataJson));
-  }
+  if (event.metadataJson !== null) headers.set(METADATA_NAME, Buffer.from(event.metadataJson));
   return {
     topic,
     partition,

@@ -20,8 +20,7 @@ import type { Position } from '../../core/position.js';
 import type { EventSequence } from '../../core/sequence.js';
 import { subjectMatcher } from '../../core/subjects.js';
 import type { KafkaCluster } from './kafka-cluster.js';
-import { fromRecord, positionOfOffset, toRecord, type OutgoingRecord } from './kafka-codec.js';
-import { kafkaCall } from './kafka-errors.js';
+import { fromRecord, positionOfOffset, toRecord } from './kafka-codec.js';
 import type { KafkaOffsets } from './kafka-offsets.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 
@@ -59,38 +58,33 @@ export class KafkaLog implements LogStore {
       });
     }
     if (events.length === 0) return [];
-    const records: OutgoingRecord[] = [];
+    // Topic metadata once per category in the batch, not per event.
+    const partitionsOf = new Map<string, number>();
     for (const event of events) {
+      if (partitionsOf.has(event.category)) continue;
       const topic = this.cluster.names.topic(event.category);
       await this.cluster.ensureTopic(topic, { partitions: this.cluster.options.partitions });
-      const partitions = (await this.cluster.topic(topic)).partitionsCount;
-      records.push(toRecord(event, topic, partitionOfStream(event.stream, partitions)));
+      partitionsOf.set(event.category, (await this.cluster.topic(topic)).partitionsCount);
     }
-    const now = BigInt(Date.now());
-    const result = await kafkaCall('publish', () =>
-      this.cluster.producer.send({
-        messages: records.map((r) => ({ ...r, timestamp: now })),
-      }),
+    const records = events.map((event) =>
+      toRecord(
+        event,
+        this.cluster.names.topic(event.category),
+        partitionOfStream(event.stream, partitionsOf.get(event.category) ?? 1),
+      ),
     );
-    // The broker answers each partition's base offset; its events follow in order.
-    const next = new Map<string, bigint>();
-    for (const { topic, partition, offset } of result.offsets ?? []) {
-      next.set(`${topic}:${partition}`, offset);
-    }
+    const now = BigInt(Date.now());
+    const offsets = await this.cluster.producer.send(
+      records.map((r) => ({ ...r, timestamp: now })),
+    );
     const time = new Date(Number(now));
-    return events.map((event, i) => {
-      const record = records[i] as OutgoingRecord;
-      const key = `${record.topic}:${record.partition}`;
-      const offset = next.get(key) ?? 0n;
-      next.set(key, offset + 1n);
-      return {
-        id: event.id,
-        stream: event.stream,
-        position: positionOfOffset(offset),
-        version: -1,
-        time,
-      };
-    });
+    return events.map((event, i) => ({
+      id: event.id,
+      stream: event.stream,
+      position: positionOfOffset(offsets[i] ?? -1n),
+      version: -1,
+      time,
+    }));
   }
 
   async read(request: ReadRequest): Promise<ReadPage> {

@@ -7,7 +7,6 @@
  * such tables, so they stay small.
  */
 import type { KafkaCluster } from './kafka-cluster.js';
-import { kafkaCall } from './kafka-errors.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 
 const PAGE = 10_000;
@@ -42,17 +41,15 @@ export class KafkaTable<T> {
   async write(entries: readonly (readonly [string, T | undefined])[]): Promise<void> {
     if (entries.length === 0) return;
     await this.open();
-    const result = await kafkaCall(`write ${this.topic}`, () =>
-      this.cluster.producer.send({
-        messages: entries.map(([key, value]) => ({
-          topic: this.topic,
-          partition: 0,
-          key: Buffer.from(key),
-          value: value === undefined ? undefined : Buffer.from(JSON.stringify(value)),
-        })),
-      }),
+    const offsets = await this.cluster.producer.send(
+      entries.map(([key, value]) => ({
+        topic: this.topic,
+        partition: 0,
+        key: Buffer.from(key),
+        value: value === undefined ? undefined : Buffer.from(JSON.stringify(value)),
+      })),
     );
-    const last = (result.offsets?.[0]?.offset ?? -1n) + BigInt(entries.length - 1);
+    const last = offsets[offsets.length - 1] ?? -1n;
     // A read already under way may have started before this write landed.
     while (this.next <= last) await this.catchUp();
   }
