@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // The tier is in the file name: *.test.ts runs without services, *.int.test.ts
-// talks to real PostgreSQL and PGlite, *.e2e.test.ts runs processes.
+// talks to real PostgreSQL and PGlite, *.e2e.test.ts runs processes,
+// *.conformance.test.ts runs the provider conformance suite.
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +20,18 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+      {
+        // One suite every provider passes (test/support/conformance/targets.ts
+        // says which run); files one after another, since they start members.
+        test: {
+          name: 'conformance',
+          include: ['test/conformance/**/*.conformance.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
           globalSetup: ['test/support/global-setup.ts'],

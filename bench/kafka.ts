@@ -111,7 +111,7 @@ async function rawDrain(topic: string, count: number): Promise<number> {
   }
   const rate = perSecond(count, performance.now() - started);
   await stream.close();
-  await consumer.close(true);
+  await new Promise<void>((resolve) => consumer.close(true, () => resolve()));
   return rate;
 }
 
