@@ -1,7 +1,8 @@
 /**
  * Which millrace a command talks to, first match wins:
  * 1. `--url` / MILLRACE_URL: a server, over HTTP;
- * 2. `--database-url` / DATABASE_URL: PostgreSQL, opened directly;
+ * 2. `--database-url` / DATABASE_URL: PostgreSQL, opened directly, or
+ *    `--kafka` / MILLRACE_KAFKA: a Kafka cluster (its brokers, comma-separated);
  * 3. a live server recorded in `<data-dir>/server.json`;
  * 4. the embedded PGlite data directory, opened directly (which fails
  *    clearly if another process holds it).
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Logger } from '../core/logger.js';
 import { Millrace, type MillraceOptions } from '../millrace.js';
+import type { ProviderFactory } from '../core/contracts/provider.js';
+import { kafka } from '../providers/kafka/kafka-provider.js';
 import { pglite, postgres } from '../providers/postgres/postgres-provider.js';
 import type { MillraceClient } from './client/client.js';
 import { DirectClient } from './client/direct-client.js';
@@ -22,6 +25,9 @@ export const DEFAULT_DATA_DIR = '.millrace';
 
 export interface DatabaseOptions {
   databaseUrl?: string;
+  /** Kafka bootstrap brokers, comma-separated. */
+  kafka?: string;
+  kafkaPrefix: string;
   schema: string;
   dataDir: string;
 }
@@ -34,6 +40,19 @@ export function addDatabaseOptions(command: Command): Command {
   return command
     .addOption(
       new Option('--database-url <url>', 'use this PostgreSQL database').env('DATABASE_URL'),
+    )
+    .addOption(
+      new Option(
+        '--kafka <brokers>',
+        'use this Kafka cluster (bootstrap host:port, comma-separated)',
+      )
+        .env('MILLRACE_KAFKA')
+        .conflicts('databaseUrl'),
+    )
+    .addOption(
+      new Option('--kafka-prefix <prefix>', 'the prefix of millrace topics and groups on Kafka')
+        .default('millrace')
+        .env('MILLRACE_KAFKA_PREFIX'),
     )
     .addOption(
       new Option('--schema <name>', 'the PostgreSQL schema millrace keeps its tables in')
@@ -70,25 +89,36 @@ export async function openMillrace(
   logger: Logger = cliLogger({ json: false, level: logLevel('warn'), out: process.stderr }),
   retention?: MillraceOptions['retention'],
 ): Promise<Millrace> {
-  const provider =
-    options.databaseUrl !== undefined
-      ? postgres({ connectionString: options.databaseUrl, schema: options.schema })
-      : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
-  return Millrace.open({ provider, logger, retention });
+  return Millrace.open({ provider: providerOf(options), logger, retention });
+}
+
+function providerOf(options: DatabaseOptions): ProviderFactory {
+  if (options.kafka !== undefined) {
+    return kafka({
+      brokers: options.kafka.split(',').map((broker) => broker.trim()),
+      prefix: options.kafkaPrefix,
+    });
+  }
+  return options.databaseUrl !== undefined
+    ? postgres({ connectionString: options.databaseUrl, schema: options.schema })
+    : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
+}
+
+function describeTarget(options: DatabaseOptions): string {
+  if (options.kafka !== undefined) return `kafka ${options.kafka} prefix ${options.kafkaPrefix}`;
+  return options.databaseUrl !== undefined
+    ? `postgres schema ${options.schema}`
+    : `pglite ${embeddedDataDir(options.dataDir)}`;
 }
 
 export async function openClient(options: TargetOptions): Promise<MillraceClient> {
   if (options.url !== undefined) return new HttpClient(options.url);
-  if (options.databaseUrl === undefined) {
+  if (options.databaseUrl === undefined && options.kafka === undefined) {
     const server = await findLiveServer(options.dataDir);
     if (server !== undefined) return new HttpClient(server.url);
   }
   const millrace = await openMillrace(options);
-  const description =
-    options.databaseUrl !== undefined
-      ? `postgres schema ${options.schema}`
-      : `pglite ${embeddedDataDir(options.dataDir)}`;
-  return new DirectClient(millrace, description);
+  return new DirectClient(millrace, describeTarget(options));
 }
 
 /** Runs `fn` with a client and closes it afterwards, whatever happens. */

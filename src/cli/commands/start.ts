@@ -37,9 +37,11 @@ function urlOf(address: AddressInfo, host: string): string {
 function printWelcome(url: string, options: StartOptions, provider: string): void {
   const flags = options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${options.dataDir}`;
   const where =
-    options.databaseUrl !== undefined
-      ? `PostgreSQL, schema ${options.schema}`
-      : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
+    options.kafka !== undefined
+      ? `${provider}, brokers ${options.kafka}, topics ${options.kafkaPrefix}.<category>`
+      : options.databaseUrl !== undefined
+        ? `PostgreSQL, schema ${options.schema}`
+        : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
   print(`millrace is listening on ${url} (${where})`);
   print('');
   print('From another terminal in this directory:');
