@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Millrace, postgres } from '../../src/index.js';
+import { Millrace, pglite, postgres } from '../../src/index.js';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/database.js';
 
 let schema: string;
@@ -78,5 +78,25 @@ describe('partition indexes', () => {
     expect(await indexState('events_category_p4')).toBe(false);
     await register(await open(), 4);
     expect(await indexState('events_category_p4')).toBe(true);
+  });
+
+  it('is built once when several instances on one PGlite register at the same moment', async () => {
+    // PGlite has one session: the build lock cannot keep two instances apart there.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create();
+    try {
+      const instances = await Promise.all(
+        [1, 2, 3].map(() => Millrace.open({ provider: pglite({ db, schema: 'shared' }) })),
+      );
+      await Promise.all(instances.map((m) => register(m, 8)));
+      await Promise.all(instances.map((m) => m.close()));
+      const { rows } = await db.query<{ valid: boolean }>(
+        `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE c.relname = 'events_category_p8'`,
+      );
+      expect(rows).toEqual([{ valid: true }]);
+    } finally {
+      await db.close();
+    }
   });
 });
