@@ -1,0 +1,32 @@
+/**
+ * Waiting for competing members to share a consumer's partitions, judged by
+ * what each member itself works (`consumer.partitions`, or a child's last
+ * `assigned` line): the view every provider gives, whoever allocates.
+ */
+import { waitFor } from '../wait.js';
+
+/** The default partition count, which the suite uses everywhere (Kafka topics have 8). */
+export const PARTITIONS = 8;
+
+/**
+ * Every partition worked by exactly one member, and, while there are no
+ * more members than partitions, every member working at least one.
+ */
+export function isSplit(owned: readonly (readonly number[])[], partitions = PARTITIONS): boolean {
+  const all = owned.flat().sort((a, b) => a - b);
+  return (
+    all.length === partitions &&
+    all.every((p, i) => p === i) &&
+    (owned.length > partitions || owned.every((o) => o.length > 0))
+  );
+}
+
+export async function waitForSplit(
+  owned: () => readonly (readonly number[])[],
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(() => isSplit(owned()), what, timeoutMs).catch((error: Error) => {
+    throw new Error(`${error.message}; members work ${JSON.stringify(owned())}`);
+  });
+}
