@@ -16,6 +16,8 @@ import { isKafkaError, kafkaCall, toMillraceError } from './kafka-errors.js';
 import { KafkaNames, type ResolvedKafkaOptions } from './kafka-options.js';
 import { SerialProducer } from './serial-producer.js';
 
+const METADATA_MAX_AGE_MS = 5000;
+
 export interface TopicSpec {
   readonly partitions: number;
   /** Compacted: the provider's own state, keyed (a tombstone deletes). */
@@ -30,6 +32,8 @@ export class KafkaCluster {
   private readonly client: Producer;
   readonly reader: Consumer;
   private readonly created = new Map<string, Promise<void>>();
+  /** Topic metadata as last read: every read of a partition needs its leader. */
+  private readonly known = new Map<string, { metadata: ClusterTopicMetadata; at: number }>();
 
   constructor(readonly options: ResolvedKafkaOptions) {
     this.names = new KafkaNames(options.prefix);
@@ -73,8 +77,16 @@ export class KafkaCluster {
     await this.topic(topic, true);
   }
 
-  /** The topic's metadata; NotFoundError if it does not exist. */
+  /**
+   * The topic's metadata; NotFoundError if it does not exist. Cached for a
+   * few seconds (a failed fetch asks for it `fresh`, so a moved leader is
+   * found at once).
+   */
   async topic(topic: string, fresh = false): Promise<ClusterTopicMetadata> {
+    const cached = this.known.get(topic);
+    if (!fresh && cached !== undefined && Date.now() - cached.at < METADATA_MAX_AGE_MS) {
+      return cached.metadata;
+    }
     const metadata = await kafkaCall(`read metadata of ${topic}`, () =>
       this.reader.metadata({ topics: [topic], forceUpdate: fresh, autocreateTopics: false }),
     ).catch((error: unknown) => {
@@ -89,6 +101,7 @@ export class KafkaCluster {
     if (found === undefined) {
       throw new NotFoundError(`kafka topic ${topic} does not exist`, { reason: 'topic_not_found' });
     }
+    this.known.set(topic, { metadata: found, at: Date.now() });
     return found;
   }
 

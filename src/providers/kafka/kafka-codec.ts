@@ -52,11 +52,22 @@ export function positionOfOffset(offset: bigint): Position {
   return (offset + 1n).toString();
 }
 
-function header(record: KafkaRecord, name: string): string | undefined {
+interface Headers {
+  id?: string;
+  subject?: string;
+  metadata?: string;
+}
+
+/** One pass over the headers, comparing bytes: no string is made for a header we do not keep. */
+function readHeaders(record: KafkaRecord): Headers {
+  const found: Headers = {};
   for (const [key, value] of record.headers) {
-    if (key !== null && value !== null && key.toString() === name) return value.toString();
+    if (key === null || value === null) continue;
+    if (key.equals(ID_NAME)) found.id = value.toString();
+    else if (key.equals(SUBJECT_NAME)) found.subject = value.toString();
+    else if (key.equals(METADATA_NAME)) found.metadata = value.toString();
   }
-  return undefined;
+  return found;
 }
 
 function parseJson(text: string): JsonValue {
@@ -73,14 +84,12 @@ export function fromRecord(
   where: { topic: string; category: string; partition: number; offset: bigint; time: bigint },
 ): Event {
   const stream = record.key?.toString() ?? where.category;
-  const metadata = header(record, HEADER_METADATA);
+  const { id, subject, metadata } = readHeaders(record);
   return {
-    id:
-      header(record, HEADER_ID) ??
-      uuidv5(`${where.topic}:${where.partition}:${where.offset}`, FOREIGN_ID_NAMESPACE),
+    id: id ?? uuidv5(`${where.topic}:${where.partition}:${where.offset}`, FOREIGN_ID_NAMESPACE),
     stream,
     category: where.category,
-    subject: header(record, HEADER_SUBJECT) ?? FOREIGN_SUBJECT,
+    subject: subject ?? FOREIGN_SUBJECT,
     data: record.value === null ? null : parseJson(record.value.toString()),
     metadata: metadata === undefined ? {} : (parseJson(metadata) as JsonObject),
     position: positionOfOffset(where.offset),

@@ -103,6 +103,7 @@ export class PartitionFetcher {
         await this.cluster.topic(this.topic, true).catch(() => undefined);
       } else {
         this.cluster.reader.clearMetadata();
+        await this.cluster.topic(this.topic, true).catch(() => undefined);
       }
       throw toMillraceError(error, `fetch ${this.topic}[${this.partition}]`);
     }
@@ -114,7 +115,7 @@ export class PartitionFetcher {
       return;
     }
     if (answer.errorCode !== 0) {
-      this.cluster.reader.clearMetadata();
+      await this.cluster.topic(this.topic, true).catch(() => undefined);
       throw new ConnectionError(
         `kafka: fetch ${this.topic}[${this.partition}] failed with error code ${answer.errorCode}`,
       );
