@@ -1,11 +1,13 @@
 /**
  * Broker failover on a real three-node Kafka cluster (replication factor 3,
  * min.insync.replicas 2): while events are published and two members
- * consume, one broker is killed with kill -9, then started again. Nothing
+ * consume, the broker coordinating their consumer group (and leading some
+ * partitions) is killed with kill -9, then started again. Nothing
  * acknowledged is lost, each stream's events are first handled in publish
  * order, and the consumers go on through the failover.
  */
 import { randomUUID } from 'node:crypto';
+import { Admin, FindCoordinatorKeyTypes } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Millrace, kafka, type Consumer, type Event } from '../../src/index.js';
 import {
@@ -18,6 +20,20 @@ import {
 import { waitFor } from '../support/wait.js';
 
 const STREAMS = 200;
+
+async function groupCoordinator(group: string): Promise<number> {
+  const admin = new Admin({ clientId: 'failover-test', bootstrapBrokers: CLUSTER_BROKERS });
+  try {
+    const [found] = await admin.findCoordinator({
+      keyType: FindCoordinatorKeyTypes.GROUP,
+      keys: [group],
+    });
+    if (found === undefined) throw new Error(`no coordinator found for ${group}`);
+    return found.nodeId;
+  } finally {
+    await admin.close();
+  }
+}
 
 interface Handled {
   readonly stream: string;
@@ -89,14 +105,16 @@ describe('kafka broker failover (three nodes, kill -9 one)', () => {
     })();
 
     await waitFor(() => handled.length > 2000, 'consumers handling before the failover', 60_000);
-    await killNode(2);
+    // The hardest broker to lose: the consumer group's coordinator (node ids are the script's node numbers).
+    const coordinator = await groupCoordinator(`${prefix}.failover`);
+    await killNode(coordinator);
     const atKill = handled.length;
     await waitFor(
       () => handled.length > atKill + 2000,
       'consumers handling after a broker was killed',
       90_000,
     );
-    await restartNode(2);
+    await restartNode(coordinator);
     const atRestart = handled.length;
     await waitFor(() => handled.length > atRestart + 1000, 'handling after the restart', 90_000);
     publishing = false;
@@ -122,7 +140,7 @@ describe('kafka broker failover (three nodes, kill -9 one)', () => {
     }
     expect(outOfOrder).toEqual([]);
     console.log(
-      `kafka failover: ${expected} acknowledged, ${handled.length} handlings, ${failures} failed publishes retried`,
+      `kafka failover: killed node ${coordinator} (the group coordinator); ${expected} acknowledged, ${handled.length} handlings, ${failures} failed publishes retried`,
     );
   }, 600_000);
 });

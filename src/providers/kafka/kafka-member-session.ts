@@ -6,8 +6,14 @@
  * keeps across a rebalance keeps the generation it was granted in, so its
  * worker runs on; commits go out under the group's current generation,
  * which the coordinator checks (a member that was thrown out cannot commit).
+ *
+ * The group client cannot follow a coordinator that moved (group-client.ts):
+ * when no heartbeat has succeeded for a session timeout, the member has
+ * lapsed anyway, so it stops its partitions (an empty assignment), replaces
+ * the client, and joins again as a new member; the partitions it gets then
+ * start afresh from their committed positions.
  */
-import { Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
+import type { ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type {
   Assignment,
   JoinRequest,
@@ -20,6 +26,7 @@ import type { Logger } from '../../core/logger.js';
 import { errorFields } from '../../core/logger.js';
 import type { KafkaCluster } from './kafka-cluster.js';
 import { FENCING_ERRORS, isKafkaError, toMillraceError } from './kafka-errors.js';
+import { GroupClient } from './group-client.js';
 import { STICKY_PROTOCOL, stickyAssigner, type MemberAnnouncement } from './sticky-assigner.js';
 
 /** How long a commit waits for a rebalance in progress to complete. */
@@ -28,11 +35,14 @@ const REBALANCE_WAIT_MS = 30_000;
 export class KafkaMemberSession implements MemberSession {
   private assignment: Assignment = { generation: 0, partitions: [], grantedIn: {} };
   private readonly listeners = new Set<(assignment: Assignment) => void>();
-  private readonly client: Consumer;
+  private client: GroupClient;
+  private readonly watchdog: NodeJS.Timeout;
+  private replacing = false;
   /** Mutated in place: the client sends it again on every rejoin. */
   private readonly protocol: { name: string; version: number; metadata: Buffer };
   private lastContact = Date.now();
   private rebalancing = false;
+  private rebalancingSince = 0;
   private joined: Array<() => void> = [];
   private closed = false;
 
@@ -44,38 +54,99 @@ export class KafkaMemberSession implements MemberSession {
     private readonly logger: Logger,
     private readonly onClose: () => void,
   ) {
-    const heartbeat = Math.max(
-      100,
-      Math.min(request.heartbeatIntervalMs, request.sessionTimeoutMs / 3),
-    );
-    this.client = new Consumer({
+    this.protocol = { name: STICKY_PROTOCOL, version: 1, metadata: this.announce([]) };
+    this.client = this.connect();
+    this.watchdog = setInterval(() => void this.replaceIfLapsed(), this.heartbeatMs());
+    this.watchdog.unref();
+  }
+
+  private rebalanceMs(): number {
+    return Math.max(this.request.sessionTimeoutMs, 10_000);
+  }
+
+  private heartbeatMs(): number {
+    const { heartbeatIntervalMs, sessionTimeoutMs } = this.request;
+    return Math.floor(Math.max(100, Math.min(heartbeatIntervalMs, sessionTimeoutMs / 3)));
+  }
+
+  /** A new group client, listening; it joins in `join()`. */
+  private connect(): GroupClient {
+    const { cluster, member, request } = this;
+    const client = new GroupClient({
       clientId: `${cluster.options.clientId}-${member.id}`.replace(/[^A-Za-z0-9._-]/g, '_'),
       bootstrapBrokers: [...cluster.options.brokers],
       groupId: cluster.names.group(request.consumer),
       sessionTimeout: request.sessionTimeoutMs,
       // How long the coordinator waits for every member to rejoin in a rebalance.
-      rebalanceTimeout: Math.max(request.sessionTimeoutMs, 10_000),
-      heartbeatInterval: Math.floor(heartbeat),
+      rebalanceTimeout: this.rebalanceMs(),
+      heartbeatInterval: this.heartbeatMs(),
       retries: 5,
       retryDelay: 200,
     });
-    this.protocol = { name: STICKY_PROTOCOL, version: 1, metadata: this.announce([]) };
-    this.client.topics.trackAll(topic);
-    this.client.on('consumer:group:join', (payload) => this.joinedGroup(payload));
-    this.client.on('consumer:group:rebalance', () => (this.rebalancing = true));
-    this.client.on('consumer:heartbeat:end', () => (this.lastContact = Date.now()));
-    this.client.on('error', (error: unknown) => {
+    client.topics.trackAll(this.topic);
+    client.on('consumer:group:join', (payload) => {
+      if (client === this.client) this.joinedGroup(payload);
+    });
+    client.on('consumer:group:rebalance', () => {
+      this.rebalancing = true;
+      this.rebalancingSince = Date.now();
+    });
+    client.on('consumer:heartbeat:end', () => (this.lastContact = Date.now()));
+    client.on('error', (error: unknown) => {
       this.logger.warn({ consumer: request.consumer, ...errorFields(error) }, 'kafka group error');
     });
+    return client;
+  }
+
+  private join(client: GroupClient): Promise<string> {
+    return client.joinGroup({
+      sessionTimeout: this.request.sessionTimeoutMs,
+      protocols: [this.protocol],
+      partitionAssigner: stickyAssigner,
+    });
+  }
+
+  /**
+   * No heartbeat for a session timeout: this member is out of the group;
+   * join again with a new client. A rebalance stops heartbeats while the
+   * coordinator waits for every member to rejoin: that is allowed its
+   * rebalance timeout.
+   */
+  private async replaceIfLapsed(): Promise<void> {
+    if (this.closed || this.replacing || this.isLive()) return;
+    const { sessionTimeoutMs } = this.request;
+    if (
+      this.rebalancing &&
+      Date.now() - this.rebalancingSince < this.rebalanceMs() + sessionTimeoutMs
+    )
+      return;
+    this.replacing = true;
+    const old = this.client;
+    try {
+      this.logger.warn(
+        { consumer: this.request.consumer, member: this.member.id },
+        'no kafka group heartbeat for a session timeout: joining again with a new client',
+      );
+      // Whatever it owned may be someone else's by now: stop it all, start afresh after the join.
+      this.assignment = { generation: this.assignment.generation, partitions: [], grantedIn: {} };
+      this.protocol.metadata = this.announce([]);
+      for (const listener of this.listeners) listener(this.assignment);
+      this.client = this.connect();
+      void new Promise<void>((resolve) => old.close(true, () => resolve()));
+      await this.join(this.client);
+    } catch (error) {
+      this.logger.warn(
+        { consumer: this.request.consumer, ...errorFields(error) },
+        'could not join the kafka group again; retrying',
+      );
+    } finally {
+      this.replacing = false;
+    }
   }
 
   async start(): Promise<void> {
     try {
-      await this.client.joinGroup({
-        sessionTimeout: this.request.sessionTimeoutMs,
-        protocols: [this.protocol],
-        partitionAssigner: stickyAssigner,
-      });
+      await this.join(this.client);
     } catch (error) {
       await this.closeClient();
       throw toMillraceError(error, `join group of ${this.request.consumer}`);
@@ -112,6 +183,7 @@ export class KafkaMemberSession implements MemberSession {
   async leave(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     this.listeners.clear();
     await new Promise<void>((resolve) => this.client.leaveGroup(false, () => resolve()));
     await this.closeClient();
@@ -160,6 +232,7 @@ export class KafkaMemberSession implements MemberSession {
 
   /** Closes the group client whatever state it is in (its errors do not matter any more). */
   private closeClient(): Promise<void> {
+    clearInterval(this.watchdog);
     return new Promise<void>((resolve) => this.client.close(true, () => resolve()));
   }
 
