@@ -96,7 +96,15 @@ start() {
     return
   fi
   if answers; then
-    echo "kafka: something else already listens on 127.0.0.1:$PORT" >&2
+    # A broker started elsewhere (another checkout's kafka.sh, or a service)
+    # is used as it is, if it speaks Kafka; stop leaves it alone.
+    fetch
+    if java -cp "$LIB/*" org.apache.kafka.tools.BrokerApiVersionsCommand \
+      --bootstrap-server "127.0.0.1:$PORT" >/dev/null 2>&1; then
+      echo "kafka: a Kafka broker not started here already answers on 127.0.0.1:$PORT; using it"
+      return
+    fi
+    echo "kafka: something else (not a Kafka broker) already listens on 127.0.0.1:$PORT" >&2
     exit 1
   fi
   fetch
