@@ -15,7 +15,9 @@
  *   after F, and the faulted process's own handling inside F's window:
  *     · kill -9 and SIGSTOP: the handling started before F, at most
  *       `uncommittedMs` earlier (events handled but not yet committed: a
- *       commit follows within commitIntervalMs, plus slack for its latency);
+ *       commit follows within commitIntervalMs, plus slack for its latency),
+ *       or within SIGNAL_SLACK_MS after it: F's time is noted just before
+ *       the signal is sent, and the process runs on until it lands;
  *     · an ended session or cut connection: from `uncommittedMs` before F to
  *       `lapseMs` after it, because such a member keeps working until its next
  *       heartbeat tells it its membership lapsed, while the new owner may
@@ -175,6 +177,9 @@ function checkDuplicates(
   return violations;
 }
 
+/** How long a signalled process may run on after the test noted the signal's time. */
+const SIGNAL_SLACK_MS = 100;
+
 /** Whether one of `faults` (of `mine`'s process) explains `mine` being handled again by `other`. */
 function explains(
   faults: readonly Fault[] | undefined,
@@ -184,7 +189,8 @@ function explains(
 ): boolean {
   return (faults ?? []).some((fault) => {
     if (other.startedAt < fault.at) return false;
-    const after = fault.kind === 'session' || fault.kind === 'connection' ? lapseMs : 0;
+    const after =
+      fault.kind === 'session' || fault.kind === 'connection' ? lapseMs : SIGNAL_SLACK_MS;
     return mine.startedAt >= fault.at - uncommittedMs && mine.startedAt <= fault.at + after;
   });
 }

@@ -97,6 +97,31 @@ describe('the history checker', () => {
     expect(rules([...good(), ['a2', 3, 0, 2, 20_000]], [late])).toEqual(['duplicate']);
   });
 
+  it('accepts a frozen member’s handling begun just after the stop was noted (the signal lands a moment later)', () => {
+    // pid 1 noted as stopped at 10_000, still starts a2 at 10_040; pid 3 takes over and
+    // handles it first; pid 1 finishes after SIGCONT, so its record comes second.
+    const stop: Fault = {
+      kind: 'stop',
+      pid: 1,
+      at: 10_000,
+      resumedAt: 14_000,
+      owned: [{ partition: 0, generation: 1 }],
+      lost: [0],
+    };
+    const rows: [string, number, number, number, number][] = [
+      ['a0', 1, 0, 1, 9_000],
+      ['b0', 2, 1, 1, 9_001],
+      ['a1', 1, 0, 1, 9_002],
+      ['b1', 2, 1, 1, 9_003],
+      ['a2', 3, 0, 2, 12_000],
+      ['a2', 1, 0, 1, 10_040],
+    ];
+    expect(rules(rows, [stop])).toEqual([]);
+    // Long after the note it could not have started: that is still a violation.
+    const late = rows.map((r, i) => (i === 5 ? (['a2', 1, 0, 1, 10_500] as typeof r) : r));
+    expect(rules(late, [stop])).toEqual(['duplicate']);
+  });
+
   it('catches a duplicate that started before the fault said to explain it', () => {
     const kill: Fault = { kind: 'kill', pid: 1, at: 10_600 };
     expect(rules([...good(), ['a2', 3, 0, 2, 10_500]], [kill])).toEqual(['duplicate']);
