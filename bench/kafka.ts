@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import { Millrace, kafka } from '../src/index.js';
 import { describeMachine } from './machine.js';
-import { orderEvent, BATCH_STREAMS } from './scenarios.js';
+import { drain, orderEvent, publishBatches, BATCH_STREAMS } from './scenarios.js';
 import { formatMs, formatRate, percentile, perSecond, progress, table } from './stats.js';
 
 process.env.MILLRACE_LOG_LEVEL ??= 'error';
@@ -31,19 +31,6 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const runId = `bench${Date.now().toString(36)}`;
 let seq = 0;
 const prefix = () => `${runId}-${seq++}`;
-
-async function publishAll(millrace: Millrace, count: number): Promise<number> {
-  const started = performance.now();
-  for (let first = 0; first < count; first += 1000) {
-    await millrace.publishBatch(
-      Array.from({ length: Math.min(1000, count - first) }, (_, i) =>
-        orderEvent(first + i, BATCH_STREAMS),
-      ),
-    );
-    if (first % 20_000 === 0) progress(`  millrace publish: ${first}/${count}`);
-  }
-  return perSecond(count, performance.now() - started);
-}
 
 /** The raw producer, idempotent with acks=all as our layer, 1,000 messages per send. */
 async function rawPublish(topic: string, count: number): Promise<number> {
@@ -72,26 +59,6 @@ async function rawPublish(topic: string, count: number): Promise<number> {
   }
   const rate = perSecond(count, performance.now() - started);
   await producer.close();
-  return rate;
-}
-
-async function millraceDrain(millrace: Millrace, count: number): Promise<number> {
-  let handled = 0;
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const consumer = millrace.consumer({
-    name: 'drain',
-    sequence: { category: 'order' },
-    batchSize: 1000,
-    handler: () => {
-      if (++handled === count) finish();
-    },
-  });
-  const started = performance.now();
-  await consumer.start();
-  await done;
-  const rate = perSecond(count, performance.now() - started);
-  await consumer.stop();
   return rate;
 }
 
@@ -150,7 +117,7 @@ const ratios: number[] = [];
 for (let round = 1; round <= rounds; round++) {
   progress(`round ${round}: publishing ${events} events`);
   const millrace = await Millrace.open({ provider: kafka({ brokers, prefix: prefix() }) });
-  const ourPublish = await publishAll(millrace, events);
+  const ourPublish = await publishBatches(millrace, events, 1000, 1);
   const topic = `${runId}-${seq - 1}.order`;
   const rawTopic = `${runId}-raw${round}`;
   progress(`round ${round}: raw producer`);
@@ -160,11 +127,11 @@ for (let round = 1; round <= rounds; round++) {
   let ourDrain: number;
   let theirDrain: number;
   if (round % 2 === 1) {
-    ourDrain = await millraceDrain(millrace, events);
+    ourDrain = await drain(millrace, events, 8, 1000);
     theirDrain = await rawDrain(topic, events);
   } else {
     theirDrain = await rawDrain(topic, events);
-    ourDrain = await millraceDrain(millrace, events);
+    ourDrain = await drain(millrace, events, 8, 1000);
   }
   ratios.push(ourDrain / theirDrain);
   await millrace.close();

@@ -72,6 +72,7 @@ export async function drain(
   millrace: Millrace,
   count: number,
   partitions: number,
+  batchSize?: number,
 ): Promise<number> {
   let handled = 0;
   let finish: () => void = () => undefined;
@@ -82,6 +83,7 @@ export async function drain(
     name: `drain-p${partitions}`,
     sequence: { category: 'order' },
     partitions,
+    batchSize,
     handler: () => {
       handled++;
       if (handled === count) finish();

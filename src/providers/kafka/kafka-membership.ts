@@ -11,7 +11,7 @@ import type {
   MemberSession,
   MemberView,
 } from '../../core/contracts/membership.js';
-import { FencedError } from '../../core/errors.js';
+import { FencedError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { KafkaCluster } from './kafka-cluster.js';
 import { kafkaCall } from './kafka-errors.js';
@@ -31,7 +31,11 @@ export class KafkaMembership implements Membership {
 
   async join(request: JoinRequest): Promise<MemberSession> {
     const record = await this.registry.get(request.consumer);
-    if (record === undefined) throw new Error(`consumer ${request.consumer} is not registered`);
+    if (record === undefined) {
+      throw new NotFoundError(`no consumer named ${JSON.stringify(request.consumer)}`, {
+        reason: 'consumer_not_found',
+      });
+    }
     const topic = this.cluster.names.topic(categoryOf(record.sequence));
     const session = new KafkaMemberSession(
       this.cluster,

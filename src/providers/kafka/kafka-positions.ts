@@ -21,7 +21,7 @@ export class KafkaPositions implements PositionStore {
     private readonly cluster: KafkaCluster,
     private readonly registry: KafkaRegistry,
     private readonly groups: KafkaGroupOffsets,
-    private readonly membership: () => KafkaMembership,
+    private readonly membership: KafkaMembership,
   ) {}
 
   async load(consumer: string): Promise<PartitionPosition[]> {
@@ -49,7 +49,7 @@ export class KafkaPositions implements PositionStore {
     commits: readonly PositionCommit[],
   ): Promise<void> {
     if (commits.length === 0) return;
-    const session = this.membership().session(
+    const session = this.membership.session(
       member,
       commits.map((c) => c.partition),
     );

@@ -13,7 +13,7 @@ import type {
   ProviderCapabilities,
   ProviderFactory,
 } from '../../core/contracts/provider.js';
-import { ClosedError, ConnectionError } from '../../core/errors.js';
+import { ConnectionError } from '../../core/errors.js';
 import { defaultLogger, type Logger } from '../../core/logger.js';
 import { KafkaCluster } from './kafka-cluster.js';
 import { decodeDelivery, KafkaDeliveries } from './kafka-deliveries.js';
@@ -66,7 +66,7 @@ export class KafkaProvider implements Provider {
     this.deliveries = new KafkaDeliveries(deliveries);
     this.registry = new KafkaRegistry(cluster, consumers, offsets, groups, this.deliveries);
     this.membership = new KafkaMembership(cluster, this.registry, logger);
-    this.positions = new KafkaPositions(cluster, this.registry, groups, () => this.membership);
+    this.positions = new KafkaPositions(cluster, this.registry, groups, this.membership);
   }
 
   close(): Promise<void> {
@@ -77,10 +77,6 @@ export class KafkaProvider implements Provider {
       await this.cluster.close();
     })();
     return this.closing;
-  }
-
-  assertOpen(): void {
-    if (this.closing !== undefined) throw new ClosedError('this kafka provider is closed');
   }
 }
 
