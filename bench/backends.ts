@@ -30,10 +30,7 @@ export async function openBench(name: BackendName): Promise<BenchBackend> {
       millrace,
       async dispose() {
         await millrace.close();
-        const client = new pg.Client({ connectionString: DATABASE_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
+        await dropSchema(schema);
       },
     };
   }
@@ -47,4 +44,15 @@ export async function openBench(name: BackendName): Promise<BenchBackend> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Drops a schema the benchmarks made, with everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

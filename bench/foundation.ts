@@ -61,8 +61,8 @@ async function run(name: BackendName): Promise<Result> {
   backend = await openBench(name);
   const batches = await publishBatches(backend.millrace, events, 1000, 1);
   progress(`${name}: drain`);
-  const drainP1 = await drain(backend.millrace, events, 1);
-  const drainP8 = await drain(backend.millrace, events, 8);
+  const drainP1 = await drain(backend.millrace, events, { partitions: 1 });
+  const drainP8 = await drain(backend.millrace, events, { partitions: 8 });
   await backend.dispose();
 
   progress(`${name}: latency`);

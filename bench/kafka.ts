@@ -127,11 +127,11 @@ for (let round = 1; round <= rounds; round++) {
   let ourDrain: number;
   let theirDrain: number;
   if (round % 2 === 1) {
-    ourDrain = await drain(millrace, events, 8, 1000);
+    ourDrain = await drain(millrace, events, { partitions: 8, batchSize: 1000 });
     theirDrain = await rawDrain(topic, events);
   } else {
     theirDrain = await rawDrain(topic, events);
-    ourDrain = await drain(millrace, events, 8, 1000);
+    ourDrain = await drain(millrace, events, { partitions: 8, batchSize: 1000 });
   }
   ratios.push(ourDrain / theirDrain);
   await millrace.close();

@@ -3,7 +3,7 @@
  * publishers, batches of 1,000), drain with one no-op consumer, and
  * publish-to-handle latency at a steady rate.
  */
-import type { EventInput, Millrace } from '../src/index.js';
+import type { EventInput, Millrace, StartFromInput } from '../src/index.js';
 import { percentile, perSecond, progress } from './stats.js';
 
 const DATA = {
@@ -67,23 +67,34 @@ export async function publishBatches(
   return perSecond(count, performance.now() - started);
 }
 
+export interface DrainOptions {
+  readonly partitions?: number;
+  readonly batchSize?: number;
+  readonly concurrency?: number;
+  /** Where the consumer starts; the drain counts `count` events from there. */
+  readonly startFrom?: StartFromInput;
+  readonly name?: string;
+}
+
 /** One consumer with a no-op handler drains `count` events of category order. Returns events/s. */
 export async function drain(
   millrace: Millrace,
   count: number,
-  partitions: number,
-  batchSize?: number,
+  options: DrainOptions = {},
 ): Promise<number> {
+  const partitions = options.partitions ?? 8;
   let handled = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
   const consumer = millrace.consumer({
-    name: `drain-p${partitions}`,
+    name: options.name ?? `drain-p${partitions}`,
     sequence: { category: 'order' },
     partitions,
-    batchSize,
+    batchSize: options.batchSize,
+    concurrency: options.concurrency,
+    startFrom: options.startFrom,
     handler: () => {
       handled++;
       if (handled === count) finish();

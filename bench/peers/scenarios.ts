@@ -1,0 +1,138 @@
+/**
+ * The peer scenarios, the same for every system: drain a bulk-enqueued
+ * backlog (no-op or 5 ms handler, one or more worker processes), and
+ * enqueue-to-handler latency at a steady rate of single enqueues.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { percentile, perSecond, progress } from '../stats.js';
+import type { HandlerKind } from './handlers.js';
+import type { Job, SystemKind } from './system.js';
+import { epochMs, Tally } from './tally.js';
+import { openRun } from './workers.js';
+
+/** No job handled for this long fails the scenario: a stuck system is a finding, not a hang. */
+const STALL_MS = 60_000;
+const BULK = 1000;
+
+export interface DrainResult {
+  readonly enqueuePerSecond: number;
+  readonly processedPerSecond: number;
+  readonly duplicates: number;
+}
+
+export interface DrainOptions {
+  readonly jobs: number;
+  /** Handlers at once over all processes, split evenly between them. */
+  readonly concurrency: number;
+  readonly processes: number;
+  readonly handler: HandlerKind;
+  readonly label: string;
+}
+
+/**
+ * Enqueues `jobs` in bulk (calls of 1,000) with no worker running, then
+ * starts the workers and times them until every job was handled.
+ */
+export async function drainBacklog(kind: SystemKind, options: DrainOptions): Promise<DrainResult> {
+  const place = await kind.create();
+  try {
+    const tally = new Tally(options.jobs);
+    const run = await openRun(kind, place, {
+      processes: options.processes,
+      concurrency: Math.max(1, Math.floor(options.concurrency / options.processes)),
+      handler: options.handler,
+      tally,
+    });
+    try {
+      let started = performance.now();
+      for (let first = 0; first < options.jobs; first += BULK) {
+        const jobs: Job[] = Array.from(
+          { length: Math.min(BULK, options.jobs - first) },
+          (_, i) => ({ n: first + i }),
+        );
+        await run.enqueuer.enqueueBulk(jobs);
+        if (first % (BULK * 10) === 0) {
+          progress(`${kind.name} ${options.label}: enqueued ${first}/${options.jobs}`);
+        }
+      }
+      const enqueuePerSecond = perSecond(options.jobs, performance.now() - started);
+      started = performance.now();
+      await run.go();
+      await tally.untilComplete(STALL_MS, () =>
+        progress(`${kind.name} ${options.label}: handled ${tally.distinct}/${options.jobs}`),
+      );
+      const processedPerSecond = perSecond(options.jobs, performance.now() - started);
+      await run.stop();
+      return { enqueuePerSecond, processedPerSecond, duplicates: tally.duplicates };
+    } catch (error) {
+      await run.stop().catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await kind.destroy(place);
+  }
+}
+
+export interface LatencyResult {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly handled: number;
+  readonly duplicates: number;
+}
+
+/**
+ * Starts the workers, then enqueues single jobs at a steady `rate` for
+ * `seconds` (each enqueue started on schedule, not after the last one
+ * finished), each carrying the time just before its enqueue call; the
+ * latency runs from there to the handler.
+ */
+export async function steadyLatency(
+  kind: SystemKind,
+  options: { rate: number; seconds: number; concurrency: number },
+): Promise<LatencyResult> {
+  const total = options.rate * options.seconds;
+  const place = await kind.create();
+  try {
+    const tally = new Tally(total);
+    const run = await openRun(kind, place, {
+      processes: 1,
+      concurrency: options.concurrency,
+      handler: 'noop',
+      tally,
+    });
+    try {
+      await run.go();
+      await sleep(1000);
+      const interval = 1000 / options.rate;
+      const started = performance.now();
+      const inflight = new Set<Promise<void>>();
+      for (let n = 0; n < total; n++) {
+        const wait = started + n * interval - performance.now();
+        if (wait > 1) await sleep(wait);
+        const enqueue = run.enqueuer.enqueue({ n, sentAt: epochMs() });
+        inflight.add(enqueue);
+        void enqueue.finally(() => inflight.delete(enqueue));
+        if (n % options.rate === 0) progress(`${kind.name} latency: enqueued ${n}/${total}`);
+      }
+      await Promise.all(inflight);
+      await tally.untilComplete(STALL_MS);
+      await run.stop();
+      const sorted = [...tally.latencies].sort((a, b) => a - b);
+      return {
+        p50: percentile(sorted, 50),
+        p95: percentile(sorted, 95),
+        p99: percentile(sorted, 99),
+        max: sorted.at(-1) ?? Number.NaN,
+        handled: tally.distinct,
+        duplicates: tally.duplicates,
+      };
+    } catch (error) {
+      await run.stop().catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await kind.destroy(place);
+  }
+}

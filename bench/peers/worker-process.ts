@@ -1,0 +1,73 @@
+/**
+ * One worker process of the peer benchmark: opens a system on the place the
+ * parent created, starts its workers when told to, and reports every job it
+ * handles (number, enqueue-to-handler latency) back over IPC in small
+ * batches. Started by workers.ts with `node --import tsx`.
+ */
+import type { HandlerKind } from './handlers.js';
+import { makeHandler } from './handlers.js';
+import type { Place } from './system.js';
+import { systemNamed } from './systems.js';
+import { epochMs } from './tally.js';
+
+export interface WorkerArguments {
+  readonly system: string;
+  readonly place: Place;
+  readonly concurrency: number;
+  readonly handler: HandlerKind;
+}
+
+export type ToWorker = { type: 'go' } | { type: 'stop' };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'working' }
+  | { type: 'handled'; ns: number[]; latencies: (number | null)[] }
+  | { type: 'stopped' }
+  | { type: 'failed'; message: string };
+
+const send = (message: FromWorker) => process.send?.(message);
+const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArguments;
+
+let ns: number[] = [];
+let latencies: (number | null)[] = [];
+function flush(): void {
+  if (ns.length === 0) return;
+  send({ type: 'handled', ns, latencies });
+  ns = [];
+  latencies = [];
+}
+const flusher = setInterval(flush, 20);
+
+try {
+  const system = await systemNamed(args.system).open(args.place);
+  const handler = makeHandler(args.handler, (job) => {
+    ns.push(job.n);
+    latencies.push(job.sentAt === undefined ? null : epochMs() - job.sentAt);
+    if (ns.length >= 2000) flush();
+  });
+  let stop: (() => Promise<void>) | undefined;
+  process.on('message', (message: ToWorker) => {
+    void (async () => {
+      try {
+        if (message.type === 'go') {
+          stop = await system.work(args.concurrency, handler);
+          send({ type: 'working' });
+        } else {
+          await stop?.();
+          await system.close();
+          flush();
+          clearInterval(flusher);
+          send({ type: 'stopped' });
+          process.exit(0);
+        }
+      } catch (error) {
+        send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+        process.exit(1);
+      }
+    })();
+  });
+  send({ type: 'ready' });
+} catch (error) {
+  send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+  process.exit(1);
+}
