@@ -122,7 +122,7 @@ function bigLogTable(r: PeerResults): string | undefined {
   return table(
     [
       'events in the log',
-      'consume the newest 100,000, per round (events/s)',
+      `consume the newest ${formatRate(small.tail)}, per round (events/s)`,
       'median',
       'vs the short log',
     ],

@@ -26,11 +26,12 @@ const POLLING_INTERVAL_SECONDS = 0.5;
  * teamSize/teamConcurrency and leaves concurrency to the handler and to more
  * `work()` calls (docs/api/workers.md; the maintainer in timgit/pg-boss#483
  * and #542), so batchSize is its only throughput lever, and the docs name no
- * value. Measured here with 32 workers draining a backlog of no-op jobs: 50
- * (the size pg-boss uses for its own internal worker, src/timekeeper.js)
- * 3,200 jobs/s, 100 6,400/s, 250 ~16,000/s, 1,000 ~18,000/s (a few workers
- * then take the whole backlog and the rest idle). 250 is near the best and
- * still gives each of 32 workers a share of a 20,000-job backlog. Each
+ * value. Measured here with 32 workers draining a backlog of 10,000 no-op
+ * jobs: 50 (the size pg-boss uses for its own internal worker,
+ * src/timekeeper.js) 3,200 jobs/s, 100 6,400/s, 250 ~16,000/s, 1,000
+ * ~18,000/s (a few workers then take the whole backlog and the rest idle);
+ * of 100,000 jobs: 50 1,800/s, 250 4,200/s, 1,000 1,900/s. 250 is the best
+ * at the benchmark's size. Each
  * of the `concurrency` workers handles its batch one job at a time, so at
  * most `concurrency` handlers run at once and the rest of a batch is
  * prefetch, like graphile-worker's local queue. Under a backlog of fast jobs
@@ -76,7 +77,7 @@ export const pgBoss: SystemKind = {
     'workers: `concurrency` separate `work()` registrations on a PgBoss instance of their own, because v10 removed teamSize/teamConcurrency and ' +
     '"each call to work() will add a new worker" (docs/api/workers.md; the maintainer recommends more work() calls and a larger batchSize in ' +
     'https://github.com/timgit/pg-boss/issues/483 and /542), their first polls staggered evenly over one polling interval; ' +
-    `each with \`batchSize: ${BATCH_SIZE}\` (default 1; the docs name no value: measured here, 50 gives 3,200 jobs/s, 100 6,400/s, 250 ~16,000/s, 1,000 ~18,000/s) handled one job at a time, ` +
+    `each with \`batchSize: ${BATCH_SIZE}\` (default 1; the docs name no value: draining 100,000 jobs here, 50 gave 1,800 jobs/s, 250 4,200/s, 1,000 1,900/s) handled one job at a time, ` +
     'so at most `concurrency` handlers run at once, and `pollingIntervalSeconds: 0.5` (default 2), the minimum v10 accepts ' +
     '("must be >=0.5 (500ms)", docs/api/workers.md), as v10 has no LISTEN/NOTIFY; ' +
     'an `error` listener writing to stderr, as docs/api/events.md strongly encourages. ' +

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { renderReport } from '../../bench/peers/report.js';
+import type { PeerResults, SystemResults } from '../../bench/peers/results.js';
+import { Tally } from '../../bench/peers/tally.js';
+
+describe('the peer benchmark tally', () => {
+  it('checks every job off once and counts the duplicates', async () => {
+    const tally = new Tally(3);
+    tally.record(0, undefined);
+    tally.record(2, 1.5);
+    tally.record(2, 2.5);
+    expect(tally.complete).toBe(false);
+    tally.record(1, undefined);
+    await tally.untilComplete(1000);
+    expect(tally).toMatchObject({ distinct: 3, duplicates: 1, latencies: [1.5, 2.5] });
+  });
+
+  it('refuses a job number the run never enqueued', () => {
+    const tally = new Tally(2);
+    expect(() => tally.record(2, undefined)).toThrow(/never enqueued/);
+    expect(() => tally.record(-1, undefined)).toThrow(/never enqueued/);
+  });
+
+  it('fails, saying how far it got, when nothing is handled for the stall time', async () => {
+    const tally = new Tally(5);
+    tally.record(4, undefined);
+    await expect(tally.untilComplete(300)).rejects.toThrow('stalled: 1 of 5 jobs handled');
+  });
+});
+
+describe('the peer benchmark report', () => {
+  const drain = (processed: number) => ({
+    enqueuePerSecond: 50_000,
+    processedPerSecond: processed,
+    duplicates: 0,
+  });
+  const latency = (p99: number) => ({ p50: 1, p95: 2, p99, max: 40, handled: 100, duplicates: 0 });
+  const system = (fields: Partial<SystemResults>): SystemResults => ({
+    scale: new Map(),
+    notes: new Map(),
+    ...fields,
+  });
+  const results = (): PeerResults => ({
+    date: '2026-11-25',
+    machine: 'a test machine',
+    settings: {
+      jobs: 100_000,
+      slowJobs: 20_000,
+      concurrency: 32,
+      rate: 500,
+      latencySeconds: 30,
+      processes: [1, 2, 4],
+    },
+    systems: new Map([
+      ['millrace-postgres', system({ drain: drain(160_000), latency: latency(5) })],
+      ['pg-boss', system({ drain: drain(16_000), latency: latency(20) })],
+      ['graphile-worker', system({ drain: drain(40_000), latency: latency(4) })],
+      ['bullmq', system({ notes: new Map([['drain', 'failed: stalled']]) })],
+    ]),
+    bigLog: {
+      small: {
+        logEvents: 100_000,
+        tail: 100_000,
+        rounds: [100, 200, 300],
+        publishPerSecond: 1,
+        firstStartMs: 20,
+      },
+      big: {
+        logEvents: 10_000_000,
+        tail: 100_000,
+        rounds: [170, 180, 190],
+        publishPerSecond: 1,
+        firstStartMs: 9000,
+      },
+    },
+    configurations: new Map([['pg-boss', 'batchSize 250']]),
+  });
+
+  it('gives each system its ratio to millrace on PostgreSQL and says which targets are met', () => {
+    const report = renderReport(results());
+    expect(report).toContain('| pg-boss | 50,000 | 16,000 | 0 | 10.00x |');
+    expect(report).toContain('| graphile-worker | 50,000 | 40,000 | 0 | 4.00x |');
+    expect(report).toContain(
+      '| bullmq | failed: stalled | failed: stalled | failed: stalled | – |',
+    );
+    expect(report).toContain('- met: drain on PostgreSQL ≥ 8x pg-boss (10.00x)');
+    expect(report).toContain('- **missed**: drain on PostgreSQL ≥ 5x graphile-worker (4.00x)');
+    expect(report).toContain('- not measured: drain on PostgreSQL ≥ 5x bullmq (no figure)');
+    expect(report).toContain("- met: latency p99 on PostgreSQL below pg-boss's (5.00 vs 20.0 ms)");
+    expect(report).toContain("- **missed**: latency p99 on PostgreSQL below graphile-worker's");
+    // Medians 180 vs 200: 90 %, just within the 10 % the target allows.
+    expect(report).toContain('(90 %)');
+    expect(report).toContain('- met: consume with 10,000,000 events in the log within 10 %');
+    expect(report).toContain('- pg-boss: batchSize 250');
+  });
+
+  it('leaves out the scenarios that did not run', () => {
+    const report = renderReport(results());
+    expect(report).toContain('**Drain**');
+    expect(report).not.toContain('**Slow handler**');
+    expect(report).not.toContain('**Scale**');
+  });
+});
