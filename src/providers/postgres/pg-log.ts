@@ -29,7 +29,7 @@ interface EventRow {
   subject: string;
   data: JsonValue;
   metadata: JsonObject | null;
-  time: Date;
+  time_ms: number;
 }
 
 /**
@@ -188,7 +188,7 @@ function toPage(rows: EventRow[], after: Position, limit: number): ReadPage {
       metadata: row.metadata ?? {},
       position: row.position,
       version: row.version,
-      time: row.time,
+      time: new Date(row.time_ms),
     });
   }
   const hasMore = !pending && scanned === limit;
