@@ -32,6 +32,15 @@ import { STICKY_PROTOCOL, stickyAssigner, type MemberAnnouncement } from './stic
 /** How long a commit waits for a rebalance in progress to complete. */
 const REBALANCE_WAIT_MS = 30_000;
 
+/**
+ * A member learns of a rebalance from its next heartbeat, and every member
+ * stops until all have rejoined, so the heartbeat bounds how long a member
+ * joining or leaving stops the group. Kafka's consumer docs advise lowering
+ * heartbeat.interval.ms for quicker rebalances; a heartbeat costs one small
+ * request, so members send at least one a second.
+ */
+const MAX_HEARTBEAT_MS = 1000;
+
 export class KafkaMemberSession implements MemberSession {
   private assignment: Assignment = { generation: 0, partitions: [], grantedIn: {} };
   private readonly listeners = new Set<(assignment: Assignment) => void>();
@@ -66,7 +75,9 @@ export class KafkaMemberSession implements MemberSession {
 
   private heartbeatMs(): number {
     const { heartbeatIntervalMs, sessionTimeoutMs } = this.request;
-    return Math.floor(Math.max(100, Math.min(heartbeatIntervalMs, sessionTimeoutMs / 3)));
+    return Math.floor(
+      Math.max(100, Math.min(heartbeatIntervalMs, sessionTimeoutMs / 3, MAX_HEARTBEAT_MS)),
+    );
   }
 
   /** A new group client, listening; it joins in `join()`. */
