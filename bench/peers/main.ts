@@ -6,7 +6,7 @@
  *   npm run bench:peers -- [--only millrace-postgres,pg-boss,...]
  *     [--scenario drain,latency,slow,scale,big-log,ceilings]
  *     [--jobs 100000] [--slow-jobs 20000] [--concurrency 32] [--rate 500]
- *     [--latency-seconds 30] [--processes 1,2,4] [--big-log 10000000]
+ *     [--latency-seconds 30] [--latency-rounds 3] [--processes 1,2,4] [--big-log 10000000]
  *     [--write-readme]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     rate: { type: 'string', default: '500' },
     'latency-seconds': { type: 'string', default: '30' },
+    'latency-rounds': { type: 'string', default: '3' },
     processes: { type: 'string', default: '1,2,4' },
     'big-log': { type: 'string', default: '10000000' },
     'big-log-tail': { type: 'string', default: '100000' },
@@ -77,6 +78,7 @@ const settings = {
   concurrency: count('concurrency', values.concurrency),
   rate: count('rate', values.rate),
   latencySeconds: count('latency-seconds', values['latency-seconds']),
+  latencyRounds: count('latency-rounds', values['latency-rounds']),
   processes: list(values.processes).map((n) => count('processes', n)),
 };
 
@@ -103,7 +105,9 @@ const results: PeerResults = {
   date: new Date().toISOString().slice(0, 10),
   machine: '',
   settings,
-  systems: new Map(systems.map((s) => [s.name, { scale: new Map(), notes: new Map() }])),
+  systems: new Map(
+    systems.map((s) => [s.name, { latency: [], scale: new Map(), notes: new Map() }]),
+  ),
   configurations: new Map(systems.map((s) => [s.name, s.configuration])),
 };
 
@@ -134,15 +138,20 @@ for (const system of systems) {
     });
   });
 }
-for (const system of systems) {
-  if (!scenarios.has('latency')) break;
-  await attempt(system, 'latency', async (into) => {
-    into.latency = await steadyLatency(system, {
-      rate: settings.rate,
-      seconds: settings.latencySeconds,
-      concurrency: settings.concurrency,
+// Latency tails move with whatever else the machine does; rounds taken in
+// turns spread that over every system, and the table shows their medians.
+for (let round = 0; round < settings.latencyRounds && scenarios.has('latency'); round++) {
+  for (const system of systems) {
+    await attempt(system, 'latency', async (into) => {
+      into.latency.push(
+        await steadyLatency(system, {
+          rate: settings.rate,
+          seconds: settings.latencySeconds,
+          concurrency: settings.concurrency,
+        }),
+      );
     });
-  });
+  }
 }
 for (const system of systems) {
   if (!scenarios.has('slow')) break;

@@ -6,7 +6,8 @@ import type { DrainResult, LatencyResult } from './scenarios.js';
 
 export interface SystemResults {
   drain?: DrainResult;
-  latency?: LatencyResult;
+  /** One per round. */
+  latency: LatencyResult[];
   slow?: DrainResult;
   /** Drains by number of worker processes. */
   scale: Map<number, DrainResult>;
@@ -23,6 +24,7 @@ export interface PeerResults {
     readonly concurrency: number;
     readonly rate: number;
     readonly latencySeconds: number;
+    readonly latencyRounds: number;
     readonly processes: readonly number[];
   };
   readonly systems: Map<string, SystemResults>;
