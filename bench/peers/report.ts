@@ -139,12 +139,14 @@ function bigLogTable(r: PeerResults): string | undefined {
   return table(
     [
       'events in the log',
+      "first consumer's start, building its partition index (ms)",
       `consume the newest ${formatRate(small.tail)}, per round (events/s)`,
       'median',
       'vs the short log',
     ],
     [small, big].map((b) => [
       formatRate(b.logEvents),
+      formatRate(Math.round(b.firstStartMs)),
       b.rounds.map(formatRate).join(', '),
       formatRate(median(b.rounds)),
       `${Math.round((100 * median(b.rounds)) / base)} %`,

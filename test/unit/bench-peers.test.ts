@@ -100,6 +100,7 @@ describe('the peer benchmark report', () => {
     );
     // Medians 180 vs 200: 90 %, just within the 10 % the target allows.
     expect(report).toContain('(90 %)');
+    expect(report).toContain('| 10,000,000 | 9,000 | 170, 180, 190 | 180 | 90 % |');
     expect(report).toContain('- met: consume with 10,000,000 events in the log within 10 %');
     expect(report).toContain('- pg-boss: batchSize 250');
   });
