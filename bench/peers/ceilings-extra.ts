@@ -7,19 +7,11 @@
  */
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { orderEvent } from '../scenarios.js';
 import { perSecond, progress } from '../stats.js';
 
-/** A ~100-byte JSON document, as in ../ceilings.ts plus a job number. */
-function payload(n: number): string {
-  return JSON.stringify({
-    orderId: 'ord-7f3a9c',
-    customer: 'cus-1842',
-    total: 129.95,
-    currency: 'EUR',
-    items: 3,
-    n: 1_000_000 + n,
-  });
-}
+/** A ~100-byte JSON document: the data of the benchmarks' order events. */
+const payload = (n: number) => JSON.stringify(orderEvent(n, 1).data);
 
 /**
  * Single-row INSERT commits per second: `connections` clients, each in

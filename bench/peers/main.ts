@@ -97,7 +97,7 @@ async function assertRedisReachable(): Promise<void> {
 }
 
 if (systems.some((system) => system.name === 'millrace-kafka')) await assertKafkaReachable();
-if (systems.some((system) => system.name === 'bullmq') || scenarios.has('ceilings')) {
+if (systems.some((system) => system.name.startsWith('bullmq')) || scenarios.has('ceilings')) {
   await assertRedisReachable();
 }
 

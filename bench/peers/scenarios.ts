@@ -8,11 +8,37 @@ import { percentile, perSecond, progress } from '../stats.js';
 import type { HandlerKind } from './handlers.js';
 import type { Job, SystemKind } from './system.js';
 import { epochMs, Tally } from './tally.js';
-import { openRun } from './workers.js';
+import { openRun, type Run, type RunOptions } from './workers.js';
 
 /** No job handled for this long fails the scenario: a stuck system is a finding, not a hang. */
 const STALL_MS = 60_000;
 const BULK = 1000;
+
+/**
+ * A fresh place with the workers of one run open on it (not yet started);
+ * `body` gets the run, and everything is stopped and removed afterwards,
+ * whether it succeeds or not.
+ */
+async function withRun<T>(
+  kind: SystemKind,
+  options: RunOptions,
+  body: (run: Run) => Promise<T>,
+): Promise<T> {
+  const place = await kind.create();
+  try {
+    const run = await openRun(kind, place, options);
+    try {
+      const result = await body(run);
+      await run.stop();
+      return result;
+    } catch (error) {
+      await run.stop().catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await kind.destroy(place);
+  }
+}
 
 export interface DrainResult {
   readonly enqueuePerSecond: number;
@@ -34,43 +60,37 @@ export interface DrainOptions {
  * starts the workers and times them until every job was handled.
  */
 export async function drainBacklog(kind: SystemKind, options: DrainOptions): Promise<DrainResult> {
-  const place = await kind.create();
-  try {
-    const tally = new Tally(options.jobs);
-    const run = await openRun(kind, place, {
-      processes: options.processes,
-      concurrency: Math.max(1, Math.floor(options.concurrency / options.processes)),
-      handler: options.handler,
-      tally,
-    });
-    try {
-      let started = performance.now();
-      for (let first = 0; first < options.jobs; first += BULK) {
-        const jobs: Job[] = Array.from(
-          { length: Math.min(BULK, options.jobs - first) },
-          (_, i) => ({ n: first + i }),
-        );
-        await run.enqueuer.enqueueBulk(jobs);
-        if (first % (BULK * 10) === 0) {
-          progress(`${kind.name} ${options.label}: enqueued ${first}/${options.jobs}`);
-        }
+  const tally = new Tally(options.jobs);
+  const runOptions = {
+    processes: options.processes,
+    concurrency: Math.max(1, Math.floor(options.concurrency / options.processes)),
+    handler: options.handler,
+    tally,
+  };
+  const { enqueuePerSecond, processedPerSecond } = await withRun(kind, runOptions, async (run) => {
+    let started = performance.now();
+    for (let first = 0; first < options.jobs; first += BULK) {
+      const jobs: Job[] = Array.from({ length: Math.min(BULK, options.jobs - first) }, (_, i) => ({
+        n: first + i,
+      }));
+      await run.enqueuer.enqueueBulk(jobs);
+      if (first % (BULK * 10) === 0) {
+        progress(`${kind.name} ${options.label}: enqueued ${first}/${options.jobs}`);
       }
-      const enqueuePerSecond = perSecond(options.jobs, performance.now() - started);
-      started = performance.now();
-      await run.go();
-      await tally.untilComplete(STALL_MS, () =>
-        progress(`${kind.name} ${options.label}: handled ${tally.distinct}/${options.jobs}`),
-      );
-      const processedPerSecond = perSecond(options.jobs, performance.now() - started);
-      await run.stop();
-      return { enqueuePerSecond, processedPerSecond, duplicates: tally.duplicates };
-    } catch (error) {
-      await run.stop().catch(() => undefined);
-      throw error;
     }
-  } finally {
-    await kind.destroy(place);
-  }
+    const enqueued = perSecond(options.jobs, performance.now() - started);
+    started = performance.now();
+    await run.go();
+    await tally.untilComplete(STALL_MS, () =>
+      progress(`${kind.name} ${options.label}: handled ${tally.distinct}/${options.jobs}`),
+    );
+    return {
+      enqueuePerSecond: enqueued,
+      processedPerSecond: perSecond(options.jobs, performance.now() - started),
+    };
+  });
+  // Counted after the workers stopped, so late duplicates count too.
+  return { enqueuePerSecond, processedPerSecond, duplicates: tally.duplicates };
 }
 
 export interface LatencyResult {
@@ -93,46 +113,37 @@ export async function steadyLatency(
   options: { rate: number; seconds: number; concurrency: number },
 ): Promise<LatencyResult> {
   const total = options.rate * options.seconds;
-  const place = await kind.create();
-  try {
-    const tally = new Tally(total);
-    const run = await openRun(kind, place, {
-      processes: 1,
-      concurrency: options.concurrency,
-      handler: 'noop',
-      tally,
-    });
-    try {
-      await run.go();
-      await sleep(1000);
-      const interval = 1000 / options.rate;
-      const started = performance.now();
-      const inflight = new Set<Promise<void>>();
-      for (let n = 0; n < total; n++) {
-        const wait = started + n * interval - performance.now();
-        if (wait > 1) await sleep(wait);
-        const enqueue = run.enqueuer.enqueue({ n, sentAt: epochMs() });
-        inflight.add(enqueue);
-        void enqueue.finally(() => inflight.delete(enqueue));
-        if (n % options.rate === 0) progress(`${kind.name} latency: enqueued ${n}/${total}`);
-      }
-      await Promise.all(inflight);
-      await tally.untilComplete(STALL_MS);
-      await run.stop();
-      const sorted = [...tally.latencies].sort((a, b) => a - b);
-      return {
-        p50: percentile(sorted, 50),
-        p95: percentile(sorted, 95),
-        p99: percentile(sorted, 99),
-        max: sorted.at(-1) ?? Number.NaN,
-        handled: tally.distinct,
-        duplicates: tally.duplicates,
-      };
-    } catch (error) {
-      await run.stop().catch(() => undefined);
-      throw error;
+  const tally = new Tally(total);
+  const runOptions = {
+    processes: 1,
+    concurrency: options.concurrency,
+    handler: 'noop',
+    tally,
+  } as const;
+  await withRun(kind, runOptions, async (run) => {
+    await run.go();
+    await sleep(1000);
+    const interval = 1000 / options.rate;
+    const started = performance.now();
+    const inflight = new Set<Promise<void>>();
+    for (let n = 0; n < total; n++) {
+      const wait = started + n * interval - performance.now();
+      if (wait > 1) await sleep(wait);
+      const enqueue = run.enqueuer.enqueue({ n, sentAt: epochMs() });
+      inflight.add(enqueue);
+      void enqueue.finally(() => inflight.delete(enqueue));
+      if (n % options.rate === 0) progress(`${kind.name} latency: enqueued ${n}/${total}`);
     }
-  } finally {
-    await kind.destroy(place);
-  }
+    await Promise.all(inflight);
+    await tally.untilComplete(STALL_MS);
+  });
+  const sorted = [...tally.latencies].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+    handled: tally.distinct,
+    duplicates: tally.duplicates,
+  };
 }

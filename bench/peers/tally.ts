@@ -1,3 +1,5 @@
+import type { Job } from './system.js';
+
 /**
  * Counts what the workers handled: every job number once, the duplicates
  * beyond that, and the enqueue-to-handler latency of jobs that carried
@@ -58,4 +60,9 @@ export class Tally {
 /** Milliseconds since the epoch with sub-millisecond precision, comparable across processes. */
 export function epochMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** How long ago a job that carries its enqueue time was enqueued. */
+export function latencyOf(job: Job): number | undefined {
+  return job.sentAt === undefined ? undefined : epochMs() - job.sentAt;
 }

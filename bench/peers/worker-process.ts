@@ -8,7 +8,7 @@ import type { HandlerKind } from './handlers.js';
 import { makeHandler } from './handlers.js';
 import type { Place } from './system.js';
 import { systemNamed } from './systems.js';
-import { epochMs } from './tally.js';
+import { latencyOf } from './tally.js';
 
 export interface WorkerArguments {
   readonly system: string;
@@ -37,12 +37,14 @@ function flush(): void {
   latencies = [];
 }
 const flusher = setInterval(flush, 20);
+// The parent gone (it failed, or was killed): nobody is counting any more.
+process.on('disconnect', () => process.exit(1));
 
 try {
   const system = await systemNamed(args.system).open(args.place);
   const handler = makeHandler(args.handler, (job) => {
     ns.push(job.n);
-    latencies.push(job.sentAt === undefined ? null : epochMs() - job.sentAt);
+    latencies.push(latencyOf(job) ?? null);
     if (ns.length >= 2000) flush();
   });
   let stop: (() => Promise<void>) | undefined;

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeHandler, type HandlerKind } from './handlers.js';
 import type { PeerSystem, Place, SystemKind } from './system.js';
-import { epochMs, type Tally } from './tally.js';
+import { latencyOf, type Tally } from './tally.js';
 import type { FromWorker, ToWorker, WorkerArguments } from './worker-process.js';
 
 export interface RunOptions {
@@ -52,7 +52,7 @@ async function openEmbedded(kind: SystemKind, place: Place, options: RunOptions)
   if (options.processes !== 1) throw new Error(`${kind.name} runs in one process only`);
   const system = await kind.open(place);
   const handler = makeHandler(options.handler, (job) =>
-    options.tally.record(job.n, job.sentAt === undefined ? undefined : epochMs() - job.sentAt),
+    options.tally.record(job.n, latencyOf(job)),
   );
   let stopWorkers: (() => Promise<void>) | undefined;
   return {
