@@ -157,8 +157,9 @@ export class Millrace {
     }
     const retention = options.retention && resolveRetention(options.retention);
     const source = options.provider ?? pglite({ dataDir: DEFAULT_DATA_DIR });
-    const provider = isProvider(source) ? source : await source.open();
-    const millrace = new Millrace(provider, maxEventBytes, options.logger ?? defaultLogger());
+    const logger = options.logger ?? defaultLogger();
+    const provider = isProvider(source) ? source : await source.open({ logger });
+    const millrace = new Millrace(provider, maxEventBytes, logger);
     if (options.deliverDelayed !== false) {
       await millrace.startScheduler().catch(async (error: unknown) => {
         await provider.close();

@@ -62,7 +62,12 @@ interface Member {
   readonly handled: Event[];
 }
 
-async function member(name = 'work', partitions = 6, sessionTimeoutMs = 4000): Promise<Member> {
+async function member(
+  name = 'work',
+  partitions = 6,
+  sessionTimeoutMs = 4000,
+  heartbeatIntervalMs?: number,
+): Promise<Member> {
   const millrace = await open();
   const handled: Event[] = [];
   const consumer = millrace.consumer({
@@ -70,6 +75,7 @@ async function member(name = 'work', partitions = 6, sessionTimeoutMs = 4000): P
     sequence: { category: 'order' },
     partitions,
     sessionTimeoutMs,
+    heartbeatIntervalMs,
     handler: (event) => {
       handled.push(event);
     },
@@ -206,30 +212,163 @@ describe.each(['session', 'lease', 'pglite'] as const)('competing members, %s', 
   });
 });
 
+/**
+ * A pool for one member that a test can cut off from the database: its
+ * backends are ended and, until allowed again, every reconnect is refused,
+ * as for a process behind a broken network.
+ */
+function cuttablePool(applicationName: string) {
+  let refusing = false;
+  class Client extends pg.Client {}
+  const { connect } = pg.Client.prototype as unknown as {
+    connect: (this: pg.Client, ...args: unknown[]) => unknown;
+  };
+  // The pool calls connect(callback); a refused one fails like an unreachable server.
+  (Client.prototype as unknown as { connect: typeof connect }).connect = function (...args) {
+    if (!refusing) return connect.apply(this, args);
+    const error = new Error('cut off from the database (by the test)');
+    const callback = args[0];
+    if (typeof callback !== 'function') return Promise.reject(error);
+    process.nextTick(() => (callback as (error: Error) => void)(error));
+    return undefined;
+  };
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('application_name', applicationName);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4, Client });
+  pool.on('error', () => undefined);
+  return {
+    pool,
+    /** Ends every backend of the pool and refuses new connections. */
+    async cut(admin: pg.Client): Promise<void> {
+      refusing = true;
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+    },
+    allow(): void {
+      refusing = false;
+    },
+  };
+}
+
 describe('members watched through their database sessions', () => {
   beforeEach(() => {
     mode = 'session';
   });
 
-  it("moves a member's partitions at once when its database session ends", async () => {
-    const a = await member('work', 6, 30_000);
-    const b = await member('work', 6, 30_000);
+  it('keeps the partitions of a member whose session ended when it speaks again within its lease', async () => {
+    // A heartbeat a second: a lease of three, ample to reconnect in on a busy machine.
+    const a = await member('work', 6, 30_000, 1000);
+    const b = await member('work', 6, 30_000, 1000);
     await waitFor(() => balanced([a, b], 6), 'three each');
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
-    const { rows } = await admin.query<{ pid: number }>(
-      `SELECT DISTINCT session_pid AS pid FROM "${schema}".members WHERE member_id = $1`,
-      [a.consumer.member.id],
-    );
-    const started = Date.now();
-    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+    const sessionOf = async () =>
+      (
+        await admin.query<{ pid: number; generation: string }>(
+          `SELECT m.session_pid AS pid, c.generation FROM "${schema}".members m
+           JOIN "${schema}".consumers c ON c.name = m.consumer WHERE m.member_id = $1`,
+          [a.consumer.member.id],
+        )
+      ).rows[0];
+    const before = await sessionOf();
+    const owned = a.consumer.partitions;
+    await admin.query('SELECT pg_terminate_backend($1)', [before?.pid]);
+    // Its next heartbeat comes from a new session, within its lease.
+    await waitFor(async () => (await sessionOf())?.pid !== before?.pid, 'a new session');
+    const after = await sessionOf();
     await admin.end();
-    // The session timeout is 30 s: only the ended session can explain a fast move.
-    await waitFor(
-      () => b.consumer.partitions.length === 6,
-      'the other member to take over',
-      10_000,
+    expect(after?.generation).toBe(before?.generation);
+    expect(a.consumer.partitions).toEqual(owned);
+  });
+
+  it('moves the partitions of a member cut off from the database when its lease ends, with no handling overlapping', async () => {
+    const cuttable = cuttablePool(`millrace-cut-${process.pid}`);
+    const handlings: { member: 'a' | 'b'; partition: number; at: number }[] = [];
+    const tracked = async (who: 'a' | 'b', millrace: Millrace) => {
+      const consumer = millrace.consumer({
+        name: 'work',
+        sequence: { category: 'order' },
+        partitions: 6,
+        sessionTimeoutMs: 30_000,
+        // One slow handler at a time: a backlog waits in the member, ready to start.
+        concurrency: 1,
+        handler: async (_event, context) => {
+          handlings.push({ member: who, partition: context.partition, at: Date.now() });
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        },
+      });
+      await consumer.start();
+      return consumer;
+    };
+    const cutOff = await Millrace.open({
+      provider: postgres({ pool: cuttable.pool, schema, leaderTimeoutMs: 2000 }),
+      logger: recordingLogger(),
+    });
+    opened.push(cutOff);
+    const a = await tracked('a', cutOff);
+    const b = await tracked('b', await open());
+    await waitFor(() => a.partitions.length === 3 && b.partitions.length === 3, 'three each');
+    const publisher = await open();
+    let n = 0;
+    // A backlog a works through for seconds (one 2 ms handler at a time), then a trickle.
+    await publisher.publishBatch(
+      Array.from({ length: 3000 }, () => ({
+        stream: `order-${n++ % 60}`,
+        subject: 'order.placed',
+        data: {},
+      })),
     );
-    expect(Date.now() - started).toBeLessThan(3000);
+    const trickle = setInterval(() => {
+      void publisher
+        .publishBatch(
+          Array.from({ length: 12 }, () => ({
+            stream: `order-${n++ % 60}`,
+            subject: 'order.placed',
+            data: {},
+          })),
+        )
+        .catch(() => undefined);
+    }, 10);
+    try {
+      await waitFor(() => handlings.filter((h) => h.member === 'a').length >= 20, 'a at work');
+      const lost = a.partitions;
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      const cutAt = Date.now();
+      await cuttable.cut(admin);
+      await admin.end();
+      // The session timeout is 30 s: only the ended session and the lease explain a fast move.
+      await waitFor(() => b.partitions.length === 6, 'the other member to take over', 10_000);
+      expect(Date.now() - cutAt).toBeLessThan(3000);
+      await waitFor(
+        () => lost.every((p) => handlings.some((h) => h.member === 'b' && h.partition === p)),
+        "b handling each of a's partitions",
+      );
+      for (const partition of lost) {
+        const lastByA = Math.max(
+          ...handlings
+            .filter((h) => h.member === 'a' && h.partition === partition)
+            .map((h) => h.at),
+        );
+        const firstByB = Math.min(
+          ...handlings
+            .filter((h) => h.member === 'b' && h.partition === partition)
+            .map((h) => h.at),
+        );
+        expect(lastByA, `partition ${partition}`).toBeLessThan(firstByB);
+      }
+      // Let back in, it finds itself dropped and joins again as a newcomer.
+      cuttable.allow();
+      await waitFor(
+        () => a.partitions.length === 3 && b.partitions.length === 3,
+        'three each again',
+        10_000,
+      );
+    } finally {
+      clearInterval(trickle);
+      cuttable.allow();
+    }
   });
 });

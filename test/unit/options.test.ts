@@ -37,7 +37,7 @@ describe('resolveConsumerOptions', () => {
       commitIntervalMs: 1000,
       stopTimeoutMs: 30_000,
       sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 3_333,
+      heartbeatIntervalMs: 250,
       ordering: 'stream',
       delivery: 'at-least-once',
       concurrency: 16,
@@ -190,14 +190,14 @@ describe('resolveConsumerOptions', () => {
 });
 
 describe('membership timing', () => {
-  it('derives the heartbeat from the session timeout and refuses one too slow for it', () => {
+  it('heartbeats every 250 ms, a third of a shorter session timeout, and refuses one too slow for it', () => {
     const base = { name: 'c', sequence: 'log' as const, handler: () => undefined };
     expect(
       resolveConsumerOptions({ ...base, sessionTimeoutMs: 2000 }, MEMORY_CAPABILITIES),
-    ).toMatchObject({
-      sessionTimeoutMs: 2000,
-      heartbeatIntervalMs: 666,
-    });
+    ).toMatchObject({ sessionTimeoutMs: 2000, heartbeatIntervalMs: 250 });
+    expect(
+      resolveConsumerOptions({ ...base, sessionTimeoutMs: 600 }, MEMORY_CAPABILITIES),
+    ).toMatchObject({ sessionTimeoutMs: 600, heartbeatIntervalMs: 200 });
     expect(() =>
       resolveConsumerOptions(
         { ...base, sessionTimeoutMs: 2000, heartbeatIntervalMs: 1500 },

@@ -1,18 +1,21 @@
 /**
  * The work allocator: while this process leads, it rebalances a consumer
  * whenever its membership changes (a join, a leave, a release), and on every
- * tick looks for members that died, so their partitions move on. Only the
- * leader's writes are accepted (a deposed leader's rebalance is refused with
- * a FencedError, and it stops).
+ * tick looks for members that died, so their partitions move on; a member
+ * whose session is gone but whose lease still runs is looked at again the
+ * moment its lease ends. Only the leader's writes are accepted (a deposed
+ * leader's rebalance is refused with a FencedError, and it stops).
  */
 import type { Leadership } from '../contracts/elector.js';
-import type { MembershipStore, RebalanceResult } from '../contracts/membership-store.js';
+import {
+  EVERY_CONSUMER,
+  type DeadMemberNotice,
+  type MembershipStore,
+  type RebalanceResult,
+} from '../contracts/membership-store.js';
 import { FencedError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { planAllocation } from './plan-allocation.js';
-
-/** Wildcard: every consumer should be looked at. */
-export const EVERY_CONSUMER = '*';
 
 export interface AllocatorOptions {
   /** How often the leader looks for dead members. */
@@ -21,20 +24,17 @@ export interface AllocatorOptions {
   readonly sweepEveryTicks: number;
 }
 
-export interface AllocatorStore extends MembershipStore {
-  /** Consumers with a dead member, if the store can tell cheaply; otherwise every active one. */
-  consumersWithDeadMembers?(): Promise<string[]>;
-}
-
 export class Allocator {
   private leadership: Leadership | undefined;
   private readonly pending = new Set<string>();
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Consumers to look at again when a lease ends: when, and the timer. */
+  private readonly due = new Map<string, { readonly at: number; readonly timer: NodeJS.Timeout }>();
   private ticks = 0;
 
   constructor(
-    private readonly store: AllocatorStore,
+    private readonly store: MembershipStore,
     private readonly options: AllocatorOptions,
     private readonly logger: Logger,
     private readonly onRebalanced: (consumer: string, result: RebalanceResult) => void,
@@ -64,6 +64,8 @@ export class Allocator {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    for (const { timer } of this.due.values()) clearTimeout(timer);
+    this.due.clear();
     this.leadership = undefined;
     await this.settle();
   }
@@ -75,16 +77,34 @@ export class Allocator {
       this.request(EVERY_CONSUMER);
       return;
     }
-    const find = this.store.consumersWithDeadMembers?.bind(this.store);
+    const find = this.store.deadMembers?.bind(this.store);
     if (!find) {
       this.request(EVERY_CONSUMER);
       return;
     }
     find().then(
-      (consumers) => consumers.forEach((consumer) => this.request(consumer)),
+      (notices) => notices.forEach((notice) => this.requestWhenDue(notice)),
       (error: unknown) =>
         this.logger.warn(errorFields(error), 'allocator could not look for dead members'),
     );
+  }
+
+  /** At once if the member is dead; else the moment its lease ends, not a tick later. */
+  private requestWhenDue({ consumer, dueInMs }: DeadMemberNotice): void {
+    if (dueInMs <= 0) {
+      this.request(consumer);
+      return;
+    }
+    const at = Date.now() + dueInMs;
+    const pending = this.due.get(consumer);
+    if (pending !== undefined && pending.at <= at) return;
+    if (pending !== undefined) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.due.delete(consumer);
+      this.request(consumer);
+    }, dueInMs);
+    timer.unref();
+    this.due.set(consumer, { at, timer });
   }
 
   private async drain(): Promise<void> {

@@ -1,20 +1,23 @@
 /**
  * A consumer member: one running instance of a named consumer. It registers
- * the consumer, joins its membership, runs a worker per assigned partition,
- * commits positions in batches, and on stop drains running handlers and
- * commits before leaving, so its partitions move on at once.
+ * the consumer, joins its membership, runs a worker per assigned partition
+ * (see AssignmentFollower), commits positions in batches, and on stop drains
+ * running handlers and commits before leaving, so its partitions move on at
+ * once. While it runs it keeps its process alive, whatever its connections
+ * do: a member rides out its backend's failures and ends only when stopped.
  */
 import { HandlerSlots } from './handler-slots.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Assignment, MemberInfo, MemberSession } from '../contracts/membership.js';
+import type { MemberInfo, MemberSession } from '../contracts/membership.js';
 import type { Provider } from '../contracts/provider.js';
 import { ClosedError, MillraceError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import { errorFields, type Logger } from '../logger.js';
-import { BEGINNING, type Position } from '../position.js';
+import type { Position } from '../position.js';
+import { AssignmentFollower, type RunningWorker } from './assignment-follower.js';
 import type { ResolvedConsumerOptions } from './options.js';
-import { ABANDON, DRAIN, PartitionWorker, type StopReason } from './partition-worker.js';
+import { DRAIN, PartitionWorker } from './partition-worker.js';
 import { PositionCommitter } from './position-committer.js';
 import { startPoint } from './start-position.js';
 import { Signals, type ConsumerSignals } from './signals.js';
@@ -27,28 +30,25 @@ const REPLAY_BATCH = 100;
 
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-interface RunningWorker {
-  readonly worker: PartitionWorker;
-  readonly stop: AbortController;
-  readonly done: Promise<void>;
-}
+/** A timer that only keeps the process alive (the longest Node allows). */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 export class Consumer<Data = JsonValue> {
   readonly signals = new Signals<ConsumerSignals>();
   readonly member: MemberInfo;
   private stateValue: ConsumerState = 'idle';
-  private readonly workers = new Map<number, RunningWorker>();
   private readonly handlerAbort = new AbortController();
   /** Shared by the partitions; none where one handler per partition is the bound already. */
   private readonly slots: HandlerSlots | undefined;
   private readonly committer: PositionCommitter;
+  private follower: AssignmentFollower | undefined;
   private session: MemberSession | undefined;
   private unregisterWakeups: (() => Promise<void>) | undefined;
   private stopAssignments: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
-  private assignmentChain: Promise<void> = Promise.resolve();
   private replayTimer: NodeJS.Timeout | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
   private lookingForReplays = false;
 
   constructor(
@@ -73,9 +73,12 @@ export class Consumer<Data = JsonValue> {
       { everyEvents: options.commitEveryEvents, intervalMs: options.commitIntervalMs },
       logger,
       (commits) => this.signals.emit('committed', commits),
-      (partitions) => {
-        this.signals.emit('fenced', partitions);
-        this.assignmentChain = this.assignmentChain.then(() => this.abandon(partitions));
+      (refused) => {
+        this.follower?.refused(refused);
+        this.signals.emit(
+          'fenced',
+          refused.map((c) => c.partition),
+        );
       },
     );
   }
@@ -90,7 +93,7 @@ export class Consumer<Data = JsonValue> {
 
   /** The partitions this member works now. */
   get partitions(): number[] {
-    return [...this.workers.keys()].sort((a, b) => a - b);
+    return this.follower?.partitions ?? [];
   }
 
   /** Registers the consumer and starts working; resolves once the first assignment runs. */
@@ -101,6 +104,8 @@ export class Consumer<Data = JsonValue> {
       });
     }
     this.stateValue = 'starting';
+    // From here until stopped, this process stays alive even if every socket closes.
+    this.keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
     this.starting = this.run();
     return this.starting;
   }
@@ -121,19 +126,30 @@ export class Consumer<Data = JsonValue> {
         options.startFrom,
       );
       this.unregisterWakeups = await this.hub.register(options.sequence, (wakeup) => {
-        for (const { worker } of this.workers.values()) worker.notify(wakeup.streamHashes);
+        this.follower?.each((worker) => worker.notify(wakeup.streamHashes));
       });
-      this.session = await provider.membership.join({
+      const session = await provider.membership.join({
         consumer: options.name,
         partitions: options.partitions,
         member: this.member,
         sessionTimeoutMs: options.sessionTimeoutMs,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
       });
-      this.stopAssignments = this.session.onAssignment((assignment) => {
-        this.assignmentChain = this.assignmentChain.then(() => this.apply(assignment));
+      this.session = session;
+      const follower = new AssignmentFollower({
+        consumer: options.name,
+        session,
+        positions: provider.positions,
+        committer: this.committer,
+        logger: this.logger,
+        startWorker: (partition, generation, position) =>
+          this.startWorker(partition, generation, position),
+        onAssigned: (assignment) => this.signals.emit('assigned', assignment),
       });
-      await this.apply(this.session.current());
+      this.follower = follower;
+      this.stopAssignments = session.onAssignment((assignment) => follower.heard(assignment));
+      follower.follow();
+      await follower.applied();
       if (this.stateValue !== 'starting') return;
       this.watchReplays();
       this.stateValue = 'running';
@@ -161,7 +177,6 @@ export class Consumer<Data = JsonValue> {
       this.stateValue = 'stopping';
       // A start in progress finishes (or fails) first, so nothing it starts outlives the stop.
       await this.starting?.catch(() => undefined);
-      await this.assignmentChain;
       await this.shutdown();
       this.stateValue = 'stopped';
       this.signals.emit('stopped');
@@ -169,12 +184,34 @@ export class Consumer<Data = JsonValue> {
     return this.stopping;
   }
 
+  /** Never rejects: what cannot be done cleanly is logged, and the partitions move on by timeout. */
   private async shutdown(): Promise<void> {
     this.stopAssignments?.();
     if (this.replayTimer !== undefined) clearInterval(this.replayTimer);
-    const running = [...this.workers.values()];
-    for (const { stop } of running) stop.abort(DRAIN);
-    const drained = Promise.all(running.map((r) => r.done));
+    const follower = this.follower;
+    await follower?.close();
+    if (follower !== undefined) await this.drain(follower);
+    try {
+      await this.committer.close();
+    } catch (error) {
+      this.logger.error(
+        { consumer: this.name, ...errorFields(error) },
+        'final position commit failed; recent events will be handled again',
+      );
+    }
+    await this.session?.leave().catch((error: unknown) => {
+      this.logger.warn(
+        { consumer: this.name, ...errorFields(error) },
+        'could not leave the membership; the partitions move on when this member is found dead',
+      );
+    });
+    await this.unregisterWakeups?.().catch(() => undefined);
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+  }
+
+  /** Lets every worker finish what it skipped past, up to `stopTimeoutMs`. */
+  private async drain(follower: AssignmentFollower): Promise<void> {
+    const drained = follower.stopAll(DRAIN);
     const timeout = new AbortController();
     const timedOut = await Promise.race([
       drained.then(() => false),
@@ -189,87 +226,7 @@ export class Consumer<Data = JsonValue> {
       this.handlerAbort.abort(new ClosedError(`consumer ${this.name} is stopping`));
       await Promise.race([drained, sleep(1000)]);
     }
-    this.workers.clear();
-    try {
-      await this.committer.close();
-    } catch (error) {
-      this.logger.error(
-        { consumer: this.name, ...errorFields(error) },
-        'final position commit failed; recent events will be handled again',
-      );
-    }
-    await this.session?.leave();
-    await this.unregisterWakeups?.();
-  }
-
-  /**
-   * Follows a new assignment. Partitions no longer ours are stopped (running
-   * handlers finish), committed while we still own them, and released, so
-   * their next owner starts where we stopped; new ones start from their
-   * stored positions.
-   */
-  private async apply(assignment: Assignment): Promise<void> {
-    if (this.stateValue !== 'starting' && this.stateValue !== 'running') return;
-    const wanted = new Set(assignment.partitions);
-    // Granted again since its worker started (a reset): the old run is over.
-    const regranted = [...this.workers.entries()]
-      .filter(([p, running]) => (assignment.grantedIn?.[p] ?? 0) > running.worker.generation)
-      .map(([p]) => p);
-    if (regranted.length > 0) {
-      for (const partition of regranted) this.committer.drop(partition);
-      await this.stopWorkers(regranted, ABANDON);
-      for (const partition of regranted) this.committer.drop(partition);
-    }
-    const leaving = [...this.workers.keys()].filter((partition) => !wanted.has(partition));
-    if (leaving.length > 0) {
-      // A partition being handed over is still ours: finish what was skipped
-      // past. One taken away (this member lapsed) is not: start nothing more.
-      const handingOver = new Set(assignment.handingOver ?? []);
-      await Promise.all([
-        this.stopWorkers(
-          leaving.filter((p) => handingOver.has(p)),
-          DRAIN,
-        ),
-        this.stopWorkers(
-          leaving.filter((p) => !handingOver.has(p)),
-          ABANDON,
-        ),
-      ]);
-      await this.committer.flush();
-      await this.session?.release(leaving).catch((error: unknown) => {
-        this.logger.warn(
-          { consumer: this.name, partitions: leaving, ...errorFields(error) },
-          'could not release partitions; they move on when this member is found dead',
-        );
-      });
-    }
-    const starting = assignment.partitions.filter((partition) => !this.workers.has(partition));
-    if (starting.length > 0) {
-      const stored = new Map(
-        (await this.provider.positions.load(this.name)).map((p) => [p.partition, p.position]),
-      );
-      for (const partition of starting) {
-        this.startWorker(partition, assignment.generation, stored.get(partition) ?? BEGINNING);
-      }
-    }
-    this.signals.emit('assigned', assignment);
-  }
-
-  /** Stops partitions whose commits were refused: they belong to another member already. */
-  /**
-   * Commits for these partitions were refused: the worker there runs under a
-   * generation that is over. It stops at once; then the assignment is read
-   * again, and a partition still ours (handed out again under a new
-   * generation, as after a reset) starts afresh from its stored position.
-   */
-  private async abandon(partitions: readonly number[]): Promise<void> {
-    const ours = partitions.filter((partition) => this.workers.has(partition));
-    for (const partition of ours) this.committer.drop(partition);
-    await this.stopWorkers(ours, ABANDON);
-    for (const partition of ours) this.committer.drop(partition);
-    if (ours.length === 0 || this.session === undefined) return;
-    await this.session.refresh();
-    await this.apply(this.session.current());
+    follower.forget();
   }
 
   /**
@@ -290,7 +247,7 @@ export class Consumer<Data = JsonValue> {
     this.lookingForReplays = true;
     try {
       const due = await this.provider.deliveries.dueReplays(this.name, partitions, REPLAY_BATCH);
-      for (const record of due) this.workers.get(record.partition)?.worker.replay([record]);
+      for (const record of due) this.follower?.get(record.partition)?.replay([record]);
     } catch (error) {
       this.logger.warn(
         { consumer: this.name, ...errorFields(error) },
@@ -301,17 +258,7 @@ export class Consumer<Data = JsonValue> {
     }
   }
 
-  private async stopWorkers(partitions: readonly number[], how: StopReason): Promise<void> {
-    const running = partitions
-      .map((partition) => this.workers.get(partition))
-      .filter((worker) => worker !== undefined);
-    for (const worker of running) worker.stop.abort(how);
-    await Promise.all(running.map((worker) => worker.done));
-    for (const partition of partitions) this.workers.delete(partition);
-  }
-
-  private startWorker(partition: number, generation: number, position: Position): void {
-    const stop = new AbortController();
+  private startWorker(partition: number, generation: number, position: Position): RunningWorker {
     const worker = new PartitionWorker(
       {
         options: this.options as ResolvedConsumerOptions<unknown>,
@@ -322,7 +269,7 @@ export class Consumer<Data = JsonValue> {
         logger: this.logger,
         member: this.member.id,
         isLive: () => this.session?.isLive() ?? false,
-        stopSignal: stop.signal,
+        onRefused: (p, g) => this.follower?.refused([{ partition: p, generation: g }]),
         handlerSignal: this.handlerAbort.signal,
         slots: this.slots,
         onHandled: (event, p) => this.signals.emit('handled', event, p),
@@ -339,6 +286,6 @@ export class Consumer<Data = JsonValue> {
         'partition worker crashed',
       );
     });
-    this.workers.set(partition, { worker, stop, done });
+    return { worker, done };
   }
 }

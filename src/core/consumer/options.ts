@@ -21,6 +21,12 @@ export const DELIVERIES: readonly Delivery[] = [
 
 export type StartFromInput = 'beginning' | 'end' | { position: string } | { time: Date };
 
+/**
+ * Heartbeats are one small write each; four a second per member keeps a
+ * killed member's lease (three of them) under a second.
+ */
+const DEFAULT_HEARTBEAT_MS = 250;
+
 export interface ConsumerOptions<Data = JsonValue> {
   /** Names a kind of work. Members (processes) running the same name compete for its partitions. */
   name: string;
@@ -54,10 +60,17 @@ export interface ConsumerOptions<Data = JsonValue> {
   /**
    * A member silent this long is dead: its partitions go to the others.
    * Where the database can see the member's session end (PostgreSQL without a
-   * transaction pooler), a killed process is noticed sooner. @defaultValue 10000
+   * transaction pooler), a killed process is noticed sooner: when its lease
+   * ends, three heartbeats after its last one. @defaultValue 10000
    */
   sessionTimeoutMs?: number;
-  /** How often a member says it is alive. @defaultValue a third of sessionTimeoutMs */
+  /**
+   * How often a member says it is alive. Each heartbeat renews the member's
+   * lease for three intervals (at most the session timeout); it starts work
+   * only while its lease runs, so a killed member's partitions move on about
+   * three intervals after its last heartbeat.
+   * @defaultValue 250, or a third of sessionTimeoutMs if that is less
+   */
   heartbeatIntervalMs?: number;
   /**
    * What may run side by side: `stream` (one event at a time per stream, in
@@ -219,7 +232,7 @@ export function resolveConsumerOptions<Data>(
   const heartbeatIntervalMs = integer(
     'heartbeatIntervalMs',
     options.heartbeatIntervalMs,
-    Math.floor(sessionTimeoutMs / 3),
+    Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(sessionTimeoutMs / 3)),
     50,
     3_600_000,
   );

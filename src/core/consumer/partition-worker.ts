@@ -17,6 +17,7 @@ import type { LogStore, PartitionSlice, ReadPage } from '../contracts/log.js';
 import type { PositionStore } from '../contracts/positions.js';
 import { isDecision, type Handler } from './handler.js';
 import type { Event } from '../event.js';
+import { FencedError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { comparePositions, type Position } from '../position.js';
 import { Attempt, type AttemptResult, type AttemptScope } from './attempt.js';
@@ -56,8 +57,11 @@ export interface WorkerEnvironment {
   readonly member: string;
   /** False while this member's membership may have lapsed: it starts nothing until it is sure again. */
   readonly isLive: () => boolean;
-  /** Aborted to stop taking new events (stop, or the partition was taken away). */
-  readonly stopSignal: AbortSignal;
+  /**
+   * A position this worker stored itself (an at-most-once claim, an
+   * effectively-once commit) was refused: the partition is someone else's.
+   */
+  readonly onRefused: (partition: number, generation: number) => void;
   /** Aborted when running handlers must give up. */
   readonly handlerSignal: AbortSignal;
   /** Shared by the member's partitions; undefined: one handler per partition is the only bound. */
@@ -103,6 +107,10 @@ export class PartitionWorker {
   /** The furthest position any attempt has started at: a drain fills the holes behind it. */
   private frontier: Position | undefined;
   private finish: (() => void) | undefined;
+  /** Aborted to stop taking new events (stop, or the partition was taken away). */
+  private readonly stopping = new AbortController();
+  /** Stopping, but may still finish what it skipped past (a graceful stop or handover). */
+  private draining = false;
 
   constructor(
     private readonly env: WorkerEnvironment,
@@ -122,6 +130,27 @@ export class PartitionWorker {
       logger: env.logger,
       stopSignal: env.handlerSignal,
     };
+  }
+
+  /**
+   * Starts nothing new from now on; with `drain`, first handles what it
+   * skipped past. An `abandon` overrides a drain in progress: the partition
+   * is someone else's now.
+   */
+  stop(how: StopReason): void {
+    this.draining = how === DRAIN && (this.draining || !this.stopping.signal.aborted);
+    this.stopping.abort(how);
+    this.schedule();
+  }
+
+  /** Told to stop (it may still be finishing running handlers). */
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Stopped by a drain that was not overridden: its position is still this member's to commit. */
+  get drained(): boolean {
+    return this.stopped && this.draining;
   }
 
   /** Events may have arrived (in streams with these hashes, if given): read now, not at the next poll. */
@@ -146,9 +175,7 @@ export class PartitionWorker {
 
   /** Runs until stopped and drained. */
   async run(): Promise<void> {
-    const { stopSignal } = this.env;
     const finished = new Promise<void>((resolve) => (this.finish = resolve));
-    stopSignal.addEventListener('abort', () => this.schedule(), { once: true });
     this.known = await this.loadRecords();
     this.loaded = true;
     this.schedule();
@@ -156,7 +183,8 @@ export class PartitionWorker {
   }
 
   private async loadRecords(): Promise<Map<string, DeliveryRecord>> {
-    const { deliveries, options, stopSignal } = this.env;
+    const { deliveries, options } = this.env;
+    const stopSignal = this.stopping.signal;
     for (;;) {
       try {
         const records = await deliveries.loadAfter(options.name, this.partition, this.position);
@@ -182,12 +210,12 @@ export class PartitionWorker {
 
   private pump(): void {
     if (this.finish === undefined || !this.loaded) return;
-    const { stopSignal } = this.env;
+    const stopSignal = this.stopping.signal;
     if (!stopSignal.aborted) {
       // The next page is asked for first, so it arrives while these are handled.
       this.readIfDue();
       this.startWhatMay(undefined);
-    } else if (stopSignal.reason === DRAIN && this.frontier !== undefined) {
+    } else if (this.draining && this.frontier !== undefined) {
       this.startWhatMay(this.frontier);
     }
     this.advance();
@@ -262,10 +290,7 @@ export class PartitionWorker {
     }
     const attempt = new Attempt(this.scope, entry.attempts);
     const run: Running = { entry, attempt, replay };
-    const handler =
-      this.env.options.delivery === 'effectively-once' && !replay
-        ? this.transactional(entry)
-        : this.env.options.handler;
+    const handler = this.commitsItself(run) ? this.transactional(entry) : this.env.options.handler;
     const result = attempt.run(handler, entry.event);
     if (!(result instanceof Promise)) {
       this.finished(run, result);
@@ -279,6 +304,10 @@ export class PartitionWorker {
       this.pump();
     });
     return false;
+  }
+
+  private commitsItself(run: Running): boolean {
+    return this.env.options.delivery === 'effectively-once' && !run.replay;
   }
 
   /**
@@ -306,6 +335,13 @@ export class PartitionWorker {
   private finished(run: Running, result: AttemptResult): void {
     const { entry } = run;
     this.env.slots?.release();
+    if (!result.ok && isRefusal(result.error) && this.commitsItself(run)) {
+      // Its effectively-once commit was refused: the handler's writes rolled
+      // back, and the event is the new owner's. Not a failure: the entry
+      // stays unfinished (nothing behind it starts) while this worker stops.
+      this.env.onRefused(this.partition, this.generation);
+      return;
+    }
     const outcome = decideOutcome(result, entry.attempts, this.env.options);
     if (outcome.kind === 'completed') this.env.onHandled(entry.event, this.partition);
     else if (!result.ok)
@@ -376,7 +412,7 @@ export class PartitionWorker {
         return await write();
       } catch (error) {
         // A stopping worker leaves the event unretired: the position stays before it.
-        if (this.env.stopSignal.aborted) throw error;
+        if (this.stopped) throw error;
         this.warn(error, 'could not record a dead letter; retrying');
         await new Promise<void>((resolve) => this.later(resolve, RECORD_RETRY_MS));
       }
@@ -464,11 +500,15 @@ export class PartitionWorker {
   private async claimThenTake(page: ReadPage): Promise<void> {
     const claim = { partition: this.partition, position: page.next, generation: this.generation };
     for (;;) {
-      if (this.env.stopSignal.aborted || !this.env.isLive()) return this.readLater(0);
+      if (this.stopped || !this.env.isLive()) return this.readLater(0);
       try {
         await this.env.positions.commit(this.scope.consumer, this.env.member, [claim]);
         break;
       } catch (error) {
+        if (isRefusal(error)) {
+          this.env.onRefused(this.partition, this.generation);
+          return this.readLater(0);
+        }
         this.warn(error, 'could not claim a page (at-most-once); it waits');
         await new Promise<void>((resolve) => this.later(resolve, RECORD_RETRY_MS));
       }
@@ -581,4 +621,9 @@ export class PartitionWorker {
       message,
     );
   }
+}
+
+/** A commit refused because the partition is no longer this member's under this generation. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof FencedError && error.reason === 'stale_generation';
 }

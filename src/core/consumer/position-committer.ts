@@ -34,8 +34,8 @@ export class PositionCommitter {
     private readonly options: CommitterOptions,
     private readonly logger: Logger,
     private readonly onCommitted: (commits: readonly PositionCommit[]) => void,
-    /** Partitions whose commits were refused: this member no longer owns them. */
-    private readonly onFenced: (partitions: readonly number[]) => void = () => undefined,
+    /** Commits that were refused: this member no longer owns their partitions under their generations. */
+    private readonly onFenced: (refused: readonly PositionCommit[]) => void = () => undefined,
   ) {}
 
   /** Records that a partition is finished up to `position`, after `handled` more events. */
@@ -108,7 +108,7 @@ export class PositionCommitter {
           { consumer: this.consumer, member: this.member, partitions: [...fenced] },
           'commits refused: these partitions have moved to another member',
         );
-        this.onFenced([...fenced]);
+        this.onFenced(commits.filter((c) => fenced.has(c.partition)));
         return true;
       }
       this.lastError = error;

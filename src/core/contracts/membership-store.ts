@@ -7,6 +7,9 @@
 import type { MemberInfo, MembershipView } from './membership.js';
 import type { Leadership } from './elector.js';
 
+/** What `onChange` listeners hear when every consumer should be looked at (after a reconnect, a resignation). */
+export const EVERY_CONSUMER = '*';
+
 export interface MemberRecord extends MemberInfo {
   readonly consumer: string;
   /** The partition count the member runs with; it only works partitions of that count. */
@@ -24,6 +27,28 @@ export interface PartitionOwner {
   readonly generation: number;
   /** The owner was asked to release it. */
   readonly revoking: boolean;
+}
+
+/**
+ * How long a member counts as alive, renewed by every heartbeat. The member
+ * itself starts work only within `leaseMs` of its last acknowledged
+ * heartbeat (less a margin); so once the store sees the member's session
+ * gone, its partitions may move on `leaseMs` after that heartbeat, and a
+ * member that is only cut off has stopped by then. A member whose session
+ * the store cannot see, or that lives on silent, is dead after
+ * `sessionTimeoutMs`.
+ */
+export interface MemberTerms {
+  readonly sessionTimeoutMs: number;
+  /** At most `sessionTimeoutMs`. */
+  readonly leaseMs: number;
+}
+
+/** A consumer with a member that is dead, or will be in `dueInMs` unless it heartbeats. */
+export interface DeadMemberNotice {
+  readonly consumer: string;
+  /** 0: dead now. */
+  readonly dueInMs: number;
 }
 
 /** A member's view: what to work, and what to let go. */
@@ -62,19 +87,37 @@ export interface RebalanceResult {
 }
 
 export interface MembershipStore {
-  /** Adds (or re-adds) a member, alive until `now + ttlMs`. */
-  join(consumer: string, member: MemberInfo, partitions: number, ttlMs: number): Promise<void>;
-  /** Keeps a member alive; the consumer's generation, or undefined if the member is gone (expired). */
-  heartbeat(consumer: string, member: string, ttlMs: number): Promise<number | undefined>;
+  /** Adds (or re-adds) a member, alive on the terms given from now. */
+  join(consumer: string, member: MemberInfo, partitions: number, terms: MemberTerms): Promise<void>;
+  /**
+   * Keeps a member alive on the terms given from now, and records the
+   * session it speaks from; the consumer's generation, or undefined if the
+   * member is gone (it was found dead).
+   */
+  heartbeat(consumer: string, member: string, terms: MemberTerms): Promise<number | undefined>;
   assignment(consumer: string, member: string): Promise<MemberAssignment>;
   release(consumer: string, member: string, partitions: readonly number[]): Promise<void>;
   /** Releases everything and removes the member. */
   leave(consumer: string, member: string): Promise<void>;
   /** Hears that a consumer's membership or allocation changed (a join, a release, a new assignment). */
   onChange(listener: (consumer: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Where the store watches this process's session (see MemberTerms): hears
+   * that the session was lost, so the others may take this process's members
+   * for dead once their leases end. Returns a function that stops listening.
+   */
+  onSessionLost?(listener: () => void): () => void;
 
   /** The allocation as it stands, for inspection. */
   describe?(consumer: string): Promise<MembershipView>;
+
+  /**
+   * Consumers with a dead member, or one whose session is gone and whose
+   * lease ends in `dueInMs`, where the store can tell cheaply: the leader's
+   * check on every tick. Without it the leader rebalances every active
+   * consumer on every tick.
+   */
+  deadMembers?(): Promise<readonly DeadMemberNotice[]>;
 
   /** Consumers that have members or owned partitions: the allocator's work list. */
   activeConsumers(): Promise<string[]>;

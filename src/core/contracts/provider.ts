@@ -2,6 +2,7 @@
  * The work provider contract: everything the consumer runtime needs from a
  * backend, named by domain operation. Handlers never see it.
  */
+import type { Logger } from '../logger.js';
 import type { SequenceKind } from '../sequence.js';
 import type { DeliveryStore } from './deliveries.js';
 import type { LogStore } from './log.js';
@@ -53,8 +54,14 @@ export interface Provider {
   close(): Promise<void>;
 }
 
+/** What `Millrace.open` hands the provider it opens. */
+export interface ProviderContext {
+  /** Where the provider's own warnings go (membership, allocation): the application's logger. */
+  readonly logger: Logger;
+}
+
 /** A provider not yet connected: `postgres({...})`, `pglite({...})`, `memory()`. */
 export interface ProviderFactory {
   readonly kind: string;
-  open(): Promise<Provider>;
+  open(context?: ProviderContext): Promise<Provider>;
 }

@@ -2,19 +2,48 @@
  * One member of one consumer under millrace's allocator: it heartbeats,
  * follows its assignment (re-read whenever the allocation changes, and on
  * any heartbeat that shows a new generation), hands back what it is asked to
- * release, and knows when its membership may have lapsed.
+ * release, and knows when it may work.
+ *
+ * It may work while it holds a lease: every acknowledged heartbeat renews it
+ * for `leaseMs` from the moment the heartbeat was sent, and the member stops
+ * starting work half a heartbeat before the lease ends. The store frees the
+ * partitions of a member whose session it saw gone only once that lease has
+ * ended (of a silent one, after the session timeout), so a member cut off
+ * from the store, frozen, or slow to hear that it lost its partitions has
+ * stopped before anyone else starts them. A member that loses its own
+ * session stops at once, until a heartbeat sent after the loss is answered.
  */
-import type { MembershipStore } from '../contracts/membership-store.js';
+import { performance } from 'node:perf_hooks';
+import type { MemberTerms, MembershipStore } from '../contracts/membership-store.js';
 import type { Assignment, JoinRequest, MemberSession } from '../contracts/membership.js';
 import { errorFields, type Logger } from '../logger.js';
+
+/** Heartbeats a lease lasts: two may be late or lost before the member pauses. */
+const LEASE_HEARTBEATS = 3;
+
+/** The terms a member joins on: its lease is three heartbeats, at most the session timeout. */
+export function memberTerms(request: JoinRequest): MemberTerms {
+  return {
+    sessionTimeoutMs: request.sessionTimeoutMs,
+    leaseMs: Math.min(request.sessionTimeoutMs, LEASE_HEARTBEATS * request.heartbeatIntervalMs),
+  };
+}
 
 export class AllocatedMemberSession implements MemberSession {
   private assignment: Assignment = { generation: 0, partitions: [] };
   /** Partitions reported to the listeners and not released since: the caller may be working them. */
   private readonly reported = new Set<number>();
   private readonly listeners = new Set<(assignment: Assignment) => void>();
+  private readonly terms: MemberTerms;
+  /** How long after sending an acknowledged heartbeat the member may start work. */
+  private readonly workWindowMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private lastAck = 0;
+  /** When (performance.now()) the last acknowledged heartbeat or join was sent. */
+  private lastAck = -Infinity;
+  /** When this process's session was last lost: acknowledgements sent before do not count. */
+  private lostAt = -Infinity;
+  private beating = false;
+  private beatAgain = false;
   private knownGeneration = -1;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
@@ -30,7 +59,10 @@ export class AllocatedMemberSession implements MemberSession {
       /** Released everything and left: a leader in this process rebalances at once. */
       readonly left: (consumer: string) => void;
     },
-  ) {}
+  ) {
+    this.terms = memberTerms(request);
+    this.workWindowMs = this.terms.leaseMs - request.heartbeatIntervalMs / 2;
+  }
 
   get member() {
     return this.request.member;
@@ -56,14 +88,21 @@ export class AllocatedMemberSession implements MemberSession {
     return () => this.listeners.delete(listener);
   }
 
-  /**
-   * Live while the last acknowledged heartbeat, measured from when it was
-   * sent, is younger than the session timeout less a margin for clocks:
-   * after that the allocator may have given the partitions away.
-   */
+  /** Within the lease, and no session lost since the heartbeat that renewed it. */
   isLive(): boolean {
-    const margin = Math.min(1000, this.request.sessionTimeoutMs / 5);
-    return Date.now() < this.lastAck + this.request.sessionTimeoutMs - margin;
+    if (this.closed || this.lastAck <= this.lostAt) return false;
+    return performance.now() < this.lastAck + this.workWindowMs;
+  }
+
+  /**
+   * This process's session was lost: the store may take this member for
+   * dead once its lease ends. Start nothing until a heartbeat sent from now
+   * on is answered; send one at once.
+   */
+  sessionLost(): void {
+    if (this.closed) return;
+    this.lostAt = performance.now();
+    void this.beat();
   }
 
   /**
@@ -109,29 +148,42 @@ export class AllocatedMemberSession implements MemberSession {
   }
 
   private async join(): Promise<void> {
-    const sentAt = Date.now();
-    await this.store.join(
-      this.consumer,
-      this.member,
-      this.request.partitions,
-      this.request.sessionTimeoutMs,
-    );
-    this.lastAck = sentAt;
+    const sentAt = performance.now();
+    await this.store.join(this.consumer, this.member, this.request.partitions, this.terms);
+    this.acknowledged(sentAt);
   }
 
+  private acknowledged(sentAt: number): void {
+    this.lastAck = Math.max(this.lastAck, sentAt);
+  }
+
+  /** One heartbeat at a time; one asked for meanwhile goes out when it is answered. */
   private async beat(): Promise<void> {
     if (this.closed) return;
-    const sentAt = Date.now();
+    if (this.beating) {
+      this.beatAgain = true;
+      return;
+    }
+    this.beating = true;
     try {
-      const generation = await this.store.heartbeat(
-        this.consumer,
-        this.member.id,
-        this.request.sessionTimeoutMs,
-      );
+      do {
+        this.beatAgain = false;
+        await this.beatOnce();
+      } while (this.beatAgain && !this.closed);
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private async beatOnce(): Promise<void> {
+    const sentAt = performance.now();
+    try {
+      const generation = await this.store.heartbeat(this.consumer, this.member.id, this.terms);
       if (this.closed) return;
       if (generation === undefined) {
-        // The allocator found us dead (we were silent too long): whatever we
-        // held has moved on. Stop everything, then join again as a newcomer.
+        // The allocator found us dead (silent too long, or our session was
+        // gone past our lease): whatever we held has moved on. Stop
+        // everything, then join again as a newcomer.
         this.logger.warn(
           { consumer: this.consumer, member: this.member.id },
           'membership lapsed; joining again',
@@ -141,7 +193,7 @@ export class AllocatedMemberSession implements MemberSession {
         await this.refresh();
         return;
       }
-      this.lastAck = sentAt;
+      this.acknowledged(sentAt);
       if (generation !== this.knownGeneration) await this.refresh();
     } catch (error) {
       this.logger.warn(

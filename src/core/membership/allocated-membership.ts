@@ -4,9 +4,13 @@
  * partitions, and each member follows its assignment. Started with the first
  * member to join; stopped (resigning at once) when the provider closes.
  */
-import { Allocator, EVERY_CONSUMER, type AllocatorStore } from '../allocation/allocator.js';
+import { Allocator } from '../allocation/allocator.js';
 import type { LeaderElector, Leadership } from '../contracts/elector.js';
-import type { RebalanceResult } from '../contracts/membership-store.js';
+import {
+  EVERY_CONSUMER,
+  type MembershipStore,
+  type RebalanceResult,
+} from '../contracts/membership-store.js';
 import type {
   JoinRequest,
   MemberSession,
@@ -34,9 +38,10 @@ export class AllocatedMembership implements Membership {
   private readonly logger: Logger;
   private started: Promise<void> | undefined;
   private stopListening: (() => Promise<void>) | undefined;
+  private readonly stopWatchingSession: () => void;
 
   constructor(
-    private readonly store: AllocatorStore,
+    private readonly store: MembershipStore,
     private readonly elector: LeaderElector,
     options: AllocatedMembershipOptions = {},
     private readonly signals: MembershipSignals = {},
@@ -49,6 +54,10 @@ export class AllocatedMembership implements Membership {
       this.logger,
       (consumer, result) => this.signals.onRebalanced?.(consumer, result),
     );
+    this.stopWatchingSession =
+      store.onSessionLost?.(() => {
+        for (const session of this.sessions) session.sessionLost();
+      }) ?? (() => undefined);
   }
 
   async join(request: JoinRequest): Promise<MemberSession> {
@@ -81,6 +90,7 @@ export class AllocatedMembership implements Membership {
 
   /** Stops members' heartbeats, finishes the allocator's work, resigns. */
   async close(): Promise<void> {
+    this.stopWatchingSession();
     for (const session of [...this.sessions]) session.close();
     if (!this.started) return;
     await this.started.catch(() => undefined);

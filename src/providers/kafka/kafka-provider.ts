@@ -85,7 +85,7 @@ export function kafka(options: KafkaOptions & { logger?: Logger } = {}): Provide
   const resolved = resolveKafkaOptions(options);
   return {
     kind: 'kafka',
-    async open() {
+    async open(context) {
       const cluster = new KafkaCluster(resolved);
       try {
         // Fails fast, with the brokers named, when none answers.
@@ -98,7 +98,7 @@ export function kafka(options: KafkaOptions & { logger?: Logger } = {}): Provide
           { cause: error },
         );
       }
-      return new KafkaProvider(cluster, options.logger ?? defaultLogger());
+      return new KafkaProvider(cluster, options.logger ?? context?.logger ?? defaultLogger());
     },
   };
 }

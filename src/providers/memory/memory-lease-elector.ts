@@ -5,7 +5,7 @@
  * expires, every new holder starts a new term, and resigning frees it at
  * once and tells every provider, so a candidate takes over without waiting.
  */
-import { EVERY_CONSUMER } from '../../core/allocation/allocator.js';
+import { EVERY_CONSUMER } from '../../core/contracts/membership-store.js';
 import type { Leadership } from '../../core/contracts/elector.js';
 import {
   CampaigningElector,

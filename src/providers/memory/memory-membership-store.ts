@@ -9,7 +9,9 @@ import type { Leadership } from '../../core/contracts/elector.js';
 import type {
   AllocationChanges,
   AllocationState,
+  DeadMemberNotice,
   MemberAssignment,
+  MemberTerms,
   MembershipStore,
   RebalanceResult,
 } from '../../core/contracts/membership-store.js';
@@ -33,7 +35,12 @@ export class MemoryMembershipStore implements MembershipStore {
     this.shared = data.membership;
   }
 
-  join(consumer: string, member: MemberInfo, partitions: number, ttlMs: number): Promise<void> {
+  join(
+    consumer: string,
+    member: MemberInfo,
+    partitions: number,
+    terms: MemberTerms,
+  ): Promise<void> {
     return promised(() => {
       this.assertOpen();
       if (!this.data.consumers.has(consumer)) {
@@ -56,13 +63,13 @@ export class MemoryMembershipStore implements MembershipStore {
         partitions,
         joinedAt: existing?.joinedAt ?? now,
         heartbeatAt: now,
-        expiresAt: now + ttlMs,
+        expiresAt: now + terms.sessionTimeoutMs,
       });
       this.shared.announce(consumer);
     });
   }
 
-  heartbeat(consumer: string, member: string, ttlMs: number): Promise<number | undefined> {
+  heartbeat(consumer: string, member: string, terms: MemberTerms): Promise<number | undefined> {
     return promised(() => {
       this.assertOpen();
       // A member past its expiry that nobody removed yet is still there, and renewed.
@@ -70,7 +77,7 @@ export class MemoryMembershipStore implements MembershipStore {
       if (stored === undefined) return undefined;
       const now = Date.now();
       stored.heartbeatAt = now;
-      stored.expiresAt = now + ttlMs;
+      stored.expiresAt = now + terms.sessionTimeoutMs;
       return this.shared.generation(consumer);
     });
   }
@@ -156,14 +163,14 @@ export class MemoryMembershipStore implements MembershipStore {
     });
   }
 
-  /** Consumers with a member whose heartbeat expired: the allocator's periodic check. */
-  consumersWithDeadMembers(): Promise<string[]> {
+  /** Consumers with a member whose heartbeat expired (no session to watch, so no lease to wait for). */
+  deadMembers(): Promise<DeadMemberNotice[]> {
     return promised(() => {
       this.assertOpen();
       const now = Date.now();
       return [...this.shared.members]
         .filter(([, members]) => [...members.values()].some((m) => m.expiresAt <= now))
-        .map(([consumer]) => consumer);
+        .map(([consumer]) => ({ consumer, dueInMs: 0 }));
     });
   }
 

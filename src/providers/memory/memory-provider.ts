@@ -139,5 +139,11 @@ export class MemoryProvider implements Provider {
 export function memory(options: MemoryOptions = {}): ProviderFactory {
   const resolved = resolveMemoryOptions(options);
   const data = new MemoryData();
-  return { kind: 'memory', open: () => Promise.resolve(new MemoryProvider(data, resolved)) };
+  return {
+    kind: 'memory',
+    open: (context) =>
+      Promise.resolve(
+        new MemoryProvider(data, { ...resolved, logger: resolved.logger ?? context?.logger }),
+      ),
+  };
 }

@@ -4,7 +4,7 @@
  * it, with a new term. Works where session locks cannot: PGlite, and behind
  * a transaction pooler. Resigning expires the lease at once.
  */
-import { EVERY_CONSUMER } from '../../core/allocation/allocator.js';
+import { EVERY_CONSUMER } from '../../core/contracts/membership-store.js';
 import type { Leadership } from '../../core/contracts/elector.js';
 import {
   CampaigningElector,

@@ -3,13 +3,15 @@
  * Every change is announced on the members channel, so members re-read
  * their assignment and the leader rebalances within milliseconds.
  */
-import { EVERY_CONSUMER } from '../../core/allocation/allocator.js';
+import { EVERY_CONSUMER } from '../../core/contracts/membership-store.js';
 import type { Leadership } from '../../core/contracts/elector.js';
 import type {
   AllocationChanges,
   AllocationState,
+  DeadMemberNotice,
   MemberAssignment,
   MemberRecord,
+  MemberTerms,
   MembershipStore,
   PartitionOwner,
   RebalanceResult,
@@ -44,45 +46,64 @@ interface MemberRow {
   expires_at: Date;
 }
 
+/** This process's own session, where the others can watch it (coordination 'session'). */
+export interface WatchedSession {
+  identity(): Promise<SessionIdentity | undefined>;
+  onLost(listener: () => void): () => void;
+}
+
 export class PgMembershipStore implements MembershipStore {
   constructor(
     private readonly db: Database,
     private readonly book: QueryBook,
-    /** This process's session, so the leader sees its members die with it. */
-    private readonly identity: () => Promise<SessionIdentity | undefined>,
+    /** Recorded with every member, so the leader sees its members die with this process. */
+    private readonly session: WatchedSession | undefined,
   ) {}
 
   async join(
     consumer: string,
     member: MemberInfo,
     partitions: number,
-    ttlMs: number,
+    terms: MemberTerms,
   ): Promise<void> {
-    const identity = await this.identity();
+    const identity = await translated(async () => this.session?.identity());
     await translated(() =>
       this.db.query(this.book.get('member_join'), [
         consumer,
         member.id,
         member.host,
         member.pid,
-        ttlMs,
+        terms.sessionTimeoutMs,
         partitions,
         identity?.pid ?? null,
         identity?.started ?? null,
+        terms.leaseMs,
       ]),
     );
     await this.announce(consumer);
   }
 
-  async heartbeat(consumer: string, member: string, ttlMs: number): Promise<number | undefined> {
+  async heartbeat(
+    consumer: string,
+    member: string,
+    terms: MemberTerms,
+  ): Promise<number | undefined> {
+    const identity = await translated(async () => this.session?.identity());
     const rows = await translated(() =>
       this.db.query<{ generation: string }>(this.book.get('member_heartbeat'), [
         consumer,
         member,
-        ttlMs,
+        terms.sessionTimeoutMs,
+        terms.leaseMs,
+        identity?.pid ?? null,
+        identity?.started ?? null,
       ]),
     );
     return rows[0] === undefined ? undefined : Number(rows[0].generation);
+  }
+
+  onSessionLost(listener: () => void): () => void {
+    return this.session?.onLost(listener) ?? (() => undefined);
   }
 
   async assignment(consumer: string, member: string): Promise<MemberAssignment> {
@@ -177,12 +198,11 @@ export class PgMembershipStore implements MembershipStore {
     return rows.map((row) => row.name);
   }
 
-  /** Consumers with a dead member: the allocator's periodic check. */
-  async consumersWithDeadMembers(): Promise<string[]> {
+  async deadMembers(): Promise<DeadMemberNotice[]> {
     const rows = await translated(() =>
-      this.db.query<{ name: string }>(this.book.get('dead_members')),
+      this.db.query<{ name: string; due_in_ms: number }>(this.book.get('dead_members')),
     );
-    return rows.map((row) => row.name);
+    return rows.map((row) => ({ consumer: row.name, dueInMs: row.due_in_ms }));
   }
 
   async rebalance(

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from '../../core/logger.js';
 import type { Database } from './database.js';
 import { translated } from './errors.js';
 import { migrate, type MigrationResult } from './migrate.js';
@@ -50,6 +51,13 @@ export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
   maxPartitions: 1024,
   delayedEvents: true,
 };
+
+/** What opening needs beyond the user's options. */
+interface OpenOptions {
+  readonly coordination?: Coordination;
+  /** Where membership and allocation warnings go. @defaultValue millrace's default logger */
+  readonly logger?: Logger;
+}
 
 export interface SchemaOptions extends AllocatorTimingOptions {
   /** Where millrace's tables live; a lower-case SQL identifier. @defaultValue 'millrace' */
@@ -107,7 +115,7 @@ export class PostgresProvider implements Provider {
 
   constructor(
     readonly db: Database,
-    options: SchemaOptions & { coordination?: Coordination },
+    options: SchemaOptions & OpenOptions,
   ) {
     this.book = new QueryBook(sqlNames(options.schema ?? 'millrace'));
     const origin = randomBytes(6).toString('base64url');
@@ -125,8 +133,10 @@ export class PostgresProvider implements Provider {
     });
     this.session = new ProcessSession(db);
     const coordination = db.kind === 'pglite' ? 'lease' : (options.coordination ?? 'session');
-    this.members = new PgMembershipStore(db, this.book, () =>
-      coordination === 'session' ? this.session.identity() : Promise.resolve(undefined),
+    this.members = new PgMembershipStore(
+      db,
+      this.book,
+      coordination === 'session' ? this.session : undefined,
     );
     const { allocatorTickMs: tickMs, leaderTimeoutMs } = resolveAllocatorTiming(
       options,
@@ -144,7 +154,10 @@ export class PostgresProvider implements Provider {
       coordination === 'session'
         ? new SessionLockElector(db, this.book, electorOptions, this.session)
         : new LeaseElector(db, this.book, electorOptions);
-    this.membership = new AllocatedMembership(this.members, elector, { tickMs });
+    this.membership = new AllocatedMembership(this.members, elector, {
+      tickMs,
+      logger: options.logger,
+    });
     this.delayed = {
       store: new PgScheduledEvents(db, this.book, this.log),
       // A lease alone, in every coordination mode: delivering needs no session to watch.
@@ -161,10 +174,7 @@ export class PostgresProvider implements Provider {
     return this.db.kind;
   }
 
-  static async open(
-    db: Database,
-    options: SchemaOptions & { coordination?: Coordination },
-  ): Promise<PostgresProvider> {
+  static async open(db: Database, options: SchemaOptions & OpenOptions): Promise<PostgresProvider> {
     const provider = new PostgresProvider(db, options);
     try {
       if (options.migrate !== false) {
@@ -200,10 +210,10 @@ export function postgres(options: PostgresOptions): ProviderFactory {
   }
   return {
     kind: 'postgres',
-    open: () =>
+    open: (context) =>
       PostgresProvider.open(
         options.client ? new PgClientDatabase(options.client) : new PgDatabase(options),
-        options,
+        { ...options, logger: context?.logger },
       ),
   };
 }
@@ -214,6 +224,10 @@ export function pglite(options: PgliteOptions = {}): ProviderFactory {
   resolveAllocatorTiming(options, 'pglite');
   return {
     kind: 'pglite',
-    open: async () => PostgresProvider.open(await PgliteDatabase.open(options), options),
+    open: async (context) =>
+      PostgresProvider.open(await PgliteDatabase.open(options), {
+        ...options,
+        logger: context?.logger,
+      }),
   };
 }
