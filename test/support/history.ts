@@ -1,8 +1,9 @@
 /**
  * The history table: one row per handling, written by member processes from
- * inside their handler (before it returns), read back by the failover tests
- * and given to the history checker. It lives in the test's own schema, so it
- * goes when the schema is dropped.
+ * inside their handler as the handling's last step (so a row's insertion is
+ * the handling's end), read back by the failover tests and given to the
+ * history checker. It lives in the test's own schema, so it goes when the
+ * schema is dropped.
  */
 import type pg from 'pg';
 
@@ -20,6 +21,10 @@ export interface Handling {
   readonly pid: number;
   /** When the handler was entered, epoch ms on the member's clock (the machine's). */
   readonly startedAt: number;
+  /** The process's own count of starts and refusals when it began: orders it against a refusal exactly. */
+  readonly tick: number;
+  /** When its row went in, epoch ms on the database's clock (the same machine's): the handling's end. */
+  readonly finishedAt: number;
 }
 
 const table = (schema: string) => `"${schema}".history`;
@@ -37,15 +42,16 @@ export function createHistoryTable(client: pg.ClientBase | pg.Pool, schema: stri
       member      text             NOT NULL,
       pid         integer          NOT NULL,
       started_at  double precision NOT NULL,
-      recorded_at timestamptz      NOT NULL DEFAULT clock_timestamp()
+      tick        bigint           NOT NULL,
+      finished_at double precision NOT NULL DEFAULT extract(epoch FROM clock_timestamp()) * 1000
     )`);
 }
 
-/** $1 event id, $2 stream, $3 version, $4 position, $5 partition, $6 generation, $7 member, $8 pid, $9 started at (epoch ms). */
+/** $1 event id, $2 stream, $3 version, $4 position, $5 partition, $6 generation, $7 member, $8 pid, $9 started at (epoch ms), $10 tick. */
 export const insertHandlingSql = (schema: string) =>
   `INSERT INTO ${table(schema)}
-     (event_id, stream, version, position, partition, generation, member, pid, started_at)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+     (event_id, stream, version, position, partition, generation, member, pid, started_at, tick)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
 
 export async function readHistory(client: pg.ClientBase | pg.Pool, schema: string) {
   const { rows } = await client.query<{
@@ -59,6 +65,8 @@ export async function readHistory(client: pg.ClientBase | pg.Pool, schema: strin
     member: string;
     pid: number;
     started_at: number;
+    tick: string;
+    finished_at: number;
   }>(`SELECT * FROM ${table(schema)} ORDER BY seq`);
   return rows.map((row): Handling => ({
     seq: Number(row.seq),
@@ -71,6 +79,8 @@ export async function readHistory(client: pg.ClientBase | pg.Pool, schema: strin
     member: row.member,
     pid: row.pid,
     startedAt: row.started_at,
+    tick: Number(row.tick),
+    finishedAt: row.finished_at,
   }));
 }
 

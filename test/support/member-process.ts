@@ -45,6 +45,13 @@ if (databaseUrl === undefined || schema === undefined) {
 
 const say = (line: MemberLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
+/**
+ * Handler starts and refusals, counted in the order this process saw them,
+ * so the checker can order a start against a refusal exactly (timestamps
+ * are the wall clock's, which the database and other processes share).
+ */
+let ticks = 0;
+
 const stderrLogger: Logger = Object.fromEntries(
   (['debug', 'info', 'warn', 'error'] as const).map((level) => [
     level,
@@ -90,6 +97,7 @@ const moving = new Set<string>();
 
 const handler: Handler = async (event, context) => {
   const startedAt = Date.now();
+  const tick = ++ticks;
   const grant = `${context.partition}:${context.generation}`;
   if (!moving.has(grant)) {
     moving.add(grant);
@@ -101,6 +109,7 @@ const handler: Handler = async (event, context) => {
     });
   }
   if (history) {
+    // The handling's last step: its row going in marks its end (see history.ts).
     await history.query(insertHandling, [
       event.id,
       event.stream,
@@ -111,6 +120,7 @@ const handler: Handler = async (event, context) => {
       context.member,
       process.pid,
       startedAt,
+      tick,
     ]);
   } else {
     await sleep(1);
@@ -127,6 +137,14 @@ const consumer = millrace.consumer({
   concurrency: args.concurrency === undefined ? undefined : Number(args.concurrency),
   handler,
 });
+consumer.signals.on('fenced', (refused) =>
+  say({
+    type: 'refused',
+    at: Date.now(),
+    tick: ++ticks,
+    refused: refused.map(({ partition, generation }) => ({ partition, generation })),
+  }),
+);
 consumer.signals.on('assigned', (assignment) =>
   say({
     type: 'assigned',
@@ -156,10 +174,11 @@ if (args.start === 'stdin') {
 await consumer.start();
 say({ type: 'ready', pid: process.pid, member: consumer.member.id });
 
-// Referenced on purpose: it keeps the process alive until SIGTERM.
+// Unreferenced: the running consumer itself must keep this process alive
+// until SIGTERM, whatever its connections do (an exit is a failure).
 let reported = 0;
 setInterval(() => {
   if (handled === reported) return;
   reported = handled;
   say({ type: 'progress', handled, lastAt });
-}, 100);
+}, 100).unref();

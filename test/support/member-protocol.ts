@@ -11,6 +11,14 @@ export type MemberLine =
   | { type: 'assigned'; at: number; generation: number; partitions: number[] }
   /** The first handling under a (partition, generation): when a grant starts moving. */
   | { type: 'first'; at: number; partition: number; generation: number }
+  /** Commits were refused; from `at` on, nothing more may start on them under those generations. */
+  | {
+      type: 'refused';
+      at: number;
+      /** The process's count of starts and refusals (see history.ts `tick`). */
+      tick: number;
+      refused: { partition: number; generation: number }[];
+    }
   /** Every 100 ms while handling: events handled so far, and when the last one finished. */
   | { type: 'progress'; handled: number; lastAt: number }
   | { type: 'stopped' };

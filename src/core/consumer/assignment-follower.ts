@@ -90,7 +90,7 @@ export class AssignmentFollower {
   }
 
   /** Commits were refused: those workers stop now; the assignment is read again. */
-  refused(commits: readonly Pick<PositionCommit, 'partition' | 'generation'>[]): void {
+  refused(commits: readonly PositionCommit[]): void {
     for (const { partition, generation } of commits) {
       const running = this.workers.get(partition);
       if (running === undefined || running.worker.generation > generation) continue;

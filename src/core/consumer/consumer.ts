@@ -75,10 +75,7 @@ export class Consumer<Data = JsonValue> {
       (commits) => this.signals.emit('committed', commits),
       (refused) => {
         this.follower?.refused(refused);
-        this.signals.emit(
-          'fenced',
-          refused.map((c) => c.partition),
-        );
+        this.signals.emit('fenced', refused);
       },
     );
   }
@@ -269,7 +266,10 @@ export class Consumer<Data = JsonValue> {
         logger: this.logger,
         member: this.member.id,
         isLive: () => this.session?.isLive() ?? false,
-        onRefused: (p, g) => this.follower?.refused([{ partition: p, generation: g }]),
+        onRefused: (refused) => {
+          this.follower?.refused([refused]);
+          this.signals.emit('fenced', [refused]);
+        },
         handlerSignal: this.handlerAbort.signal,
         slots: this.slots,
         onHandled: (event, p) => this.signals.emit('handled', event, p),

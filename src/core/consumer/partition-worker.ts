@@ -14,7 +14,7 @@ import type {
   DeliveryUpdate,
 } from '../contracts/deliveries.js';
 import type { LogStore, PartitionSlice, ReadPage } from '../contracts/log.js';
-import type { PositionStore } from '../contracts/positions.js';
+import type { PositionCommit, PositionStore } from '../contracts/positions.js';
 import { isDecision, type Handler } from './handler.js';
 import type { Event } from '../event.js';
 import { FencedError } from '../errors.js';
@@ -61,7 +61,7 @@ export interface WorkerEnvironment {
    * A position this worker stored itself (an at-most-once claim, an
    * effectively-once commit) was refused: the partition is someone else's.
    */
-  readonly onRefused: (partition: number, generation: number) => void;
+  readonly onRefused: (refused: PositionCommit) => void;
   /** Aborted when running handlers must give up. */
   readonly handlerSignal: AbortSignal;
   /** Shared by the member's partitions; undefined: one handler per partition is the only bound. */
@@ -339,7 +339,11 @@ export class PartitionWorker {
       // Its effectively-once commit was refused: the handler's writes rolled
       // back, and the event is the new owner's. Not a failure: the entry
       // stays unfinished (nothing behind it starts) while this worker stops.
-      this.env.onRefused(this.partition, this.generation);
+      this.env.onRefused({
+        partition: this.partition,
+        position: entry.event.position,
+        generation: this.generation,
+      });
       return;
     }
     const outcome = decideOutcome(result, entry.attempts, this.env.options);
@@ -506,7 +510,7 @@ export class PartitionWorker {
         break;
       } catch (error) {
         if (isRefusal(error)) {
-          this.env.onRefused(this.partition, this.generation);
+          this.env.onRefused(claim);
           return this.readLater(0);
         }
         this.warn(error, 'could not claim a page (at-most-once); it waits');

@@ -13,8 +13,11 @@ export interface ConsumerSignals {
   handled: [event: Event, partition: number];
   failed: [event: Event, partition: number, attempt: number, error: unknown];
   committed: [commits: readonly PositionCommit[]];
-  /** Commits for these partitions were refused: another member owns them now. */
-  fenced: [partitions: readonly number[]];
+  /**
+   * Commits were refused: their partitions are no longer this member's under
+   * those generations. The workers there have already stopped starting events.
+   */
+  fenced: [refused: readonly PositionCommit[]];
   stopped: [];
 }
 

@@ -29,7 +29,6 @@ export class KafkaCluster {
   readonly admin: Admin;
   /** Every produce goes through it: one request in flight (see serial-producer.ts). */
   readonly producer: SerialProducer;
-  private readonly client: Producer;
   readonly reader: Consumer;
   private readonly created = new Map<string, Promise<void>>();
   /** Topic metadata as last read: every read of a partition needs its leader. */
@@ -44,8 +43,9 @@ export class KafkaCluster {
       retryDelay: 200,
     };
     this.admin = new Admin(base);
-    this.client = new Producer({ ...base, idempotent: true, acks: ProduceAcks.ALL });
-    this.producer = new SerialProducer(this.client);
+    this.producer = new SerialProducer(
+      () => new Producer({ ...base, idempotent: true, acks: ProduceAcks.ALL }),
+    );
     // Never joins a group: it only fetches, by partition and offset.
     this.reader = new Consumer({ ...base, groupId: `${options.prefix}._reader` });
   }
@@ -116,6 +116,6 @@ export class KafkaCluster {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.client.close(), this.reader.close(), this.admin.close()]);
+    await Promise.allSettled([this.producer.close(), this.reader.close(), this.admin.close()]);
   }
 }

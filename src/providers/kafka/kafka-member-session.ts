@@ -12,7 +12,15 @@
  * lapsed anyway, so it stops its partitions (an empty assignment), replaces
  * the client, and joins again as a new member; the partitions it gets then
  * start afresh from their committed positions.
+ *
+ * When it may start work: the coordinator drops a member a session timeout
+ * after the last heartbeat it received, so the member counts from when its
+ * last answered heartbeat was sent, and stops a margin before. During a
+ * rebalance it starts nothing: the classic protocol is eager, and the
+ * partitions it had may be another member's the moment the rebalance
+ * completes (Kafka's own consumer revokes them before rejoining).
  */
+import { performance } from 'node:perf_hooks';
 import type { ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type {
   Assignment,
@@ -49,7 +57,9 @@ export class KafkaMemberSession implements MemberSession {
   private replacing = false;
   /** Mutated in place: the client sends it again on every rejoin. */
   private readonly protocol: { name: string; version: number; metadata: Buffer };
-  private lastContact = Date.now();
+  /** When (performance.now()) the last answered heartbeat or join was sent. */
+  private lastContact = performance.now();
+  private heartbeatSentAt = performance.now();
   private rebalancing = false;
   private rebalancingSince = 0;
   private joined: Array<() => void> = [];
@@ -99,10 +109,16 @@ export class KafkaMemberSession implements MemberSession {
       if (client === this.client) this.joinedGroup(payload);
     });
     client.on('consumer:group:rebalance', () => {
+      if (client !== this.client) return;
       this.rebalancing = true;
       this.rebalancingSince = Date.now();
     });
-    client.on('consumer:heartbeat:end', () => (this.lastContact = Date.now()));
+    client.on('consumer:heartbeat:start', () => {
+      if (client === this.client) this.heartbeatSentAt = performance.now();
+    });
+    client.on('consumer:heartbeat:end', () => {
+      if (client === this.client) this.lastContact = this.heartbeatSentAt;
+    });
     client.on('error', (error: unknown) => {
       this.logger.warn({ consumer: request.consumer, ...errorFields(error) }, 'kafka group error');
     });
@@ -124,7 +140,7 @@ export class KafkaMemberSession implements MemberSession {
    * rebalance timeout.
    */
   private async replaceIfLapsed(): Promise<void> {
-    if (this.closed || this.replacing || this.isLive()) return;
+    if (this.closed || this.replacing || !this.lapsed()) return;
     const { sessionTimeoutMs } = this.request;
     if (
       this.rebalancing &&
@@ -178,7 +194,15 @@ export class KafkaMemberSession implements MemberSession {
   }
 
   isLive(): boolean {
-    return !this.closed && Date.now() - this.lastContact < this.request.sessionTimeoutMs;
+    if (this.closed || this.rebalancing) return false;
+    const { sessionTimeoutMs } = this.request;
+    const margin = Math.min(1000, sessionTimeoutMs / 5);
+    return performance.now() - this.lastContact < sessionTimeoutMs - margin;
+  }
+
+  /** Heartbeats have stopped for a session timeout: the coordinator has dropped this member. */
+  private lapsed(): boolean {
+    return performance.now() - this.lastContact >= this.request.sessionTimeoutMs;
   }
 
   /** Assignments arrive from the coordinator; a rebalance under way ends with one. */
@@ -259,7 +283,8 @@ export class KafkaMemberSession implements MemberSession {
       grantedIn[p] = before.has(p) ? (previous[p] ?? generation) : generation;
     this.assignment = { generation, partitions, grantedIn };
     this.protocol.metadata = this.announce(partitions);
-    this.lastContact = Date.now();
+    // The coordinator started this member's session over just before answering.
+    this.lastContact = performance.now();
     this.rebalancing = false;
     for (const resolve of this.joined.splice(0)) resolve();
     for (const listener of this.listeners) listener(this.assignment);

@@ -7,6 +7,13 @@
  * drops one as a duplicate (while both are acknowledged) or refuses it.
  * Sending one request at a time avoids that, and combining what queued up
  * meanwhile keeps throughput (a group commit).
+ *
+ * A send that fails may still have been written, in part (a broker died
+ * after writing, before answering). The producer's numbering then lags the
+ * broker's, and its next batch of the same size to that partition would be
+ * taken for a duplicate: acknowledged and dropped. So a failed send retires
+ * the producer; the next send uses a new one, whose new producer id starts
+ * its numbering afresh.
  */
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
 import { kafkaCall } from './kafka-errors.js';
@@ -26,8 +33,12 @@ const MAX_COMBINED = 10_000;
 export class SerialProducer {
   private readonly queue: Waiting[] = [];
   private sending = false;
+  private producer: Producer;
+  private closed = false;
 
-  constructor(private readonly producer: Producer) {}
+  constructor(private readonly create: () => Producer) {
+    this.producer = create();
+  }
 
   /** Produces the records; resolves with each one's offset, in order. */
   send(messages: readonly PartitionedMessage[]): Promise<bigint[]> {
@@ -62,12 +73,26 @@ export class SerialProducer {
             waiting.resolve(offsets.slice(at, (at += waiting.messages.length)));
           }
         } catch (error) {
+          this.retire();
           for (const waiting of batch) waiting.reject(error);
         }
       }
     } finally {
       this.sending = false;
     }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.producer.close();
+  }
+
+  /** Closes the producer (in the background) and puts a new one in its place. */
+  private retire(): void {
+    if (this.closed) return;
+    const old = this.producer;
+    this.producer = this.create();
+    old.close().catch(() => undefined);
   }
 
   private take(): Waiting[] {

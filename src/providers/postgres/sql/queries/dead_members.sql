@@ -7,7 +7,8 @@ SELECT m.consumer AS name,
                             * 1000)))::integer AS due_in_ms
 FROM :"schema".members m
 WHERE m.expires_at <= now()
-   OR (m.session_pid IS NOT NULL AND NOT EXISTS (
-         SELECT 1 FROM pg_stat_activity s
-         WHERE s.pid = m.session_pid AND s.backend_start = m.session_started))
+   OR (m.session_pid IS NOT NULL
+       AND m.session_started >= pg_postmaster_start_time()
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity s
+                       WHERE s.pid = m.session_pid AND s.backend_start = m.session_started))
 GROUP BY m.consumer;
