@@ -51,6 +51,8 @@ export class AssignmentFollower {
   private readonly unreleased = new Set<number>();
   private reported: Assignment | undefined;
   private running: Promise<void> | undefined;
+  /** A loop is running: cleared in the loop's last synchronous step, so a later follow() starts another. */
+  private looping = false;
   private again = false;
   private refreshFirst = false;
   private closed = false;
@@ -106,9 +108,9 @@ export class AssignmentFollower {
     if (this.closed) return;
     this.again = true;
     this.wakeRetry?.();
-    this.running ??= this.loop().finally(() => {
-      this.running = undefined;
-    });
+    if (this.looping) return;
+    this.looping = true;
+    this.running = this.loop();
   }
 
   /** Resolves once a round has completed (or the follower closed). */
@@ -156,6 +158,7 @@ export class AssignmentFollower {
         await this.pause(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)] ?? 2000);
       }
     }
+    this.looping = false;
   }
 
   private async round(): Promise<void> {
@@ -210,7 +213,15 @@ export class AssignmentFollower {
       const stored = new Map(
         (await this.env.positions.load(this.env.consumer)).map((p) => [p.partition, p.position]),
       );
+      // What was heard meanwhile may have taken some away: the next round sees to the rest.
+      const latest = session.current();
       for (const partition of starting) {
+        if (
+          !latest.partitions.includes(partition) ||
+          this.grantedAfter(latest, partition, assignment.generation)
+        ) {
+          continue;
+        }
         this.unreleased.delete(partition);
         this.refusedAt.delete(partition);
         this.workers.set(
