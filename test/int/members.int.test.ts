@@ -302,9 +302,10 @@ describe('members watched through their database sessions', () => {
       await consumer.start();
       return consumer;
     };
+    const logger = recordingLogger();
     const cutOff = await Millrace.open({
       provider: postgres({ pool: cuttable.pool, schema, leaderTimeoutMs: 2000 }),
-      logger: recordingLogger(),
+      logger,
     });
     opened.push(cutOff);
     const a = await tracked('a', cutOff);
@@ -359,6 +360,8 @@ describe('members watched through their database sessions', () => {
         );
         expect(lastByA, `partition ${partition}`).toBeLessThan(firstByB);
       }
+      // Its membership's warnings went to the logger it was opened with.
+      expect(logger.lines.map((l) => l.message)).toContain('heartbeat failed');
       // Let back in, it finds itself dropped and joins again as a newcomer.
       cuttable.allow();
       await waitFor(
@@ -366,6 +369,7 @@ describe('members watched through their database sessions', () => {
         'three each again',
         10_000,
       );
+      expect(logger.lines.map((l) => l.message)).toContain('membership lapsed; joining again');
     } finally {
       clearInterval(trickle);
       cuttable.allow();

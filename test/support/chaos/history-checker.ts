@@ -84,7 +84,7 @@ export function checkHistory(record: ChaosRecord, options: CheckOptions): Histor
   const violations = [
     ...checkHandled(record.published, byEvent),
     ...checkOrder(record.published, byEvent),
-    ...checkRedone(byEvent, record.commits),
+    ...checkRedone(byEvent, record.commits, record.grants),
     ...checkDuplicates(byEvent, record.faults, options),
     ...checkOwners(sorted),
     ...checkOverlaps(sorted, record.faults),
@@ -146,6 +146,7 @@ function checkOrder(
 function checkRedone(
   byEvent: ReadonlyMap<string, readonly Handling[]>,
   commits: readonly CommitChange[],
+  grants: readonly GrantChange[],
 ): Violation[] {
   const violations: Violation[] = [];
   const byPartition = groupBy(commits, (c) => c.partition);
@@ -158,9 +159,13 @@ function checkRedone(
       .reduce((at, c) => Math.min(at, c.at), Infinity);
     for (const again of handlings.slice(1)) {
       if (again.startedAt > committedAt) {
+        // The partition's grants around then, to tell who worked it.
+        const around = grants
+          .filter((g) => g.partition === again.partition && Math.abs(g.at - committedAt) < 5000)
+          .map((g) => `${g.member ?? 'free'}@${g.generation} at ${g.at.toFixed(1)}`);
         violations.push({
           rule: 'redone',
-          message: `${again.stream}@${again.version} handled again by pid ${again.pid} at ${again.startedAt}, after partition ${again.partition}'s position passed it at ${committedAt.toFixed(1)}`,
+          message: `${again.stream}@${again.version} handled again by pid ${again.pid} (generation ${again.generation}) at ${again.startedAt}, after partition ${again.partition}'s position passed it at ${committedAt.toFixed(1)}; first handled by pid ${first.pid} (generation ${first.generation}) at ${first.startedAt}; grants around then: ${around.join(', ') || 'none'}`,
         });
       }
     }
