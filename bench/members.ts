@@ -120,7 +120,8 @@ async function handovers(
       const result = await act(rig, victim);
       results.push(result);
       progress(`${label}: trial ${trial + 1}/${count}: ${result.ms} ms (${victim})`);
-      await sleep(200);
+      // A random pause, so the signal lands anywhere in the victim's heartbeat cycle.
+      await sleep(200 + Math.random() * 300);
     }
   } finally {
     await rig.close();
@@ -150,8 +151,11 @@ for (const count of memberCounts) {
   });
 }
 const series = [
-  await handovers('kill -9, session ends with the process', 'session', trials, (rig, victim) =>
-    rig.kill(victim),
+  await handovers(
+    'kill -9, its session ends (partitions move when its lease ends)',
+    'session',
+    trials,
+    (rig, victim) => rig.kill(victim),
   ),
   await handovers(
     `kill -9, lease coordination (heartbeats only, ${sessionTimeoutMs} ms timeout)`,

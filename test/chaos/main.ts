@@ -67,6 +67,7 @@ for (const r of results) {
 }
 for (const r of results.filter(failed)) {
   console.log(`\nseed ${r.seed} (replay: npm run chaos -- --seed ${r.seed}):`);
+  if (r.result?.evidence) console.log(`  evidence: ${r.result.evidence}`);
   if (r.error) console.log(r.error.stack);
   for (const p of r.result?.problems ?? []) console.log(`  problem: ${p}`);
   const violations = r.result?.report.violations ?? [];

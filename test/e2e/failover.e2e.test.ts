@@ -37,6 +37,7 @@ describe('failover with member processes', () => {
     log(
       `${report.handlings} handlings, ${report.duplicates} duplicates, ${report.violations.length} violations`,
     );
+    if (result.evidence) log(`evidence: ${result.evidence}`);
     expect(result.problems).toEqual([]);
     expect(report.violations.slice(0, 20)).toEqual([]);
   }, 400_000);

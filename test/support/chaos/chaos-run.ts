@@ -7,6 +7,9 @@
  * checker must find nothing wrong. The failover test runs one seed; `npm
  * run chaos -- --seeds 20` runs many.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Millrace, postgres, type Logger } from '../../../src/index.js';
@@ -45,6 +48,8 @@ export interface ChaosResult {
   readonly report: HistoryReport;
   /** What went wrong besides the history: events never handled, no balance, members that exited. */
   readonly problems: readonly string[];
+  /** On failure: a JSON file with everything the checker read and what each member said. */
+  readonly evidence?: string;
 }
 
 const CONSUMER = 'chaos';
@@ -128,19 +133,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       problems.push(`a member exited on its own: ${member.tail()}`);
     }
 
-    const report = checkHistory(
-      {
-        published,
-        history: await readHistory(admin, schema),
-        faults: injector.faults,
-        grants: await readGrantLog(admin, schema),
-        commits: await readCommitLog(admin, schema),
-        refusals: everyMember.flatMap(refusalsOf),
-      },
-      // A member cut off works on within its lease (750 ms with these timings).
-      { lapseMs: 1500 },
-    );
-    return { seed, published: published.length, faults: injector.faults, report, problems };
+    const record = {
+      published,
+      history: await readHistory(admin, schema),
+      faults: injector.faults,
+      grants: await readGrantLog(admin, schema),
+      commits: await readCommitLog(admin, schema),
+      refusals: everyMember.flatMap(refusalsOf),
+    };
+    // A member cut off works on within its lease (750 ms with these timings).
+    const report = checkHistory(record, { lapseMs: 1500 });
+    const failed = report.violations.length > 0 || problems.length > 0;
+    const evidence = failed ? keepEvidence(seed, record, everyMember) : undefined;
+    return {
+      seed,
+      published: published.length,
+      faults: injector.faults,
+      report,
+      problems,
+      evidence,
+    };
   } catch (error) {
     throw new Error(`${(error as Error).message}\nserver log:\n${cluster.log()}`, { cause: error });
   } finally {
@@ -165,6 +177,23 @@ async function settled(
     if (problems.length === 0 || Date.now() > deadline) return problems;
     await sleep(100);
   }
+}
+
+/** Writes what a failed run saw to a file, for a person to read. */
+function keepEvidence(seed: number, record: object, members: readonly MemberProcess[]): string {
+  const file = join(tmpdir(), `millrace-chaos-${seed}.json`);
+  const said = members.map((m) => ({
+    pid: m.pid,
+    member: m.member,
+    lines: m.lines.filter((l) => l.type !== 'progress' && l.type !== 'first'),
+  }));
+  writeFileSync(
+    file,
+    JSON.stringify({ ...record, members: said }, (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    ),
+  );
+  return file;
 }
 
 function refusalsOf(member: MemberProcess): Refusal[] {
