@@ -56,6 +56,8 @@ function setup() {
   let loads = 0;
   let loadGate: Promise<void> = Promise.resolve();
   let failLoads = 0;
+  let failFlushes = 0;
+  let flushes = 0;
   const session = {
     current: () => assignment,
     refresh: () => Promise.resolve(),
@@ -77,7 +79,12 @@ function setup() {
   } as unknown as PositionStore;
   const committer = {
     drop: (partition: number) => dropped.push(partition),
-    flush: () => Promise.resolve(true),
+    flush: () => {
+      flushes++;
+      if (failFlushes === 0) return Promise.resolve(true);
+      failFlushes--;
+      return Promise.resolve(false);
+    },
   } as unknown as PositionCommitter;
   const logger = recordingLogger();
   const follower = new AssignmentFollower({
@@ -114,6 +121,10 @@ function setup() {
     failNextLoads(count: number) {
       failLoads = count;
     },
+    failNextFlushes(count: number) {
+      failFlushes = count;
+    },
+    flushes: () => flushes,
   };
 }
 
@@ -188,5 +199,23 @@ describe('following an assignment', () => {
     await f.follower.close();
     expect(byPartition(f.started)).toEqual(['0@4', '1@4', '0@6']);
     expect((f.started[1] as FakeWorker).stopped).toBe(false);
+  });
+
+  it('neither hands over nor starts again a drained partition before its position is committed', async () => {
+    const f = setup();
+    f.assign({ generation: 1, partitions: [0, 1] });
+    await f.follower.applied();
+    const [, one] = f.started as [FakeWorker, FakeWorker];
+    f.failNextFlushes(2);
+    // 1 is being handed over; then the allocator keeps it here after all.
+    f.assign({ generation: 2, partitions: [0], handingOver: [1] });
+    await waitFor(() => one.stoppedHow === 'drain' && f.flushes() >= 1, 'the drain');
+    f.assign({ generation: 3, partitions: [0, 1], grantedIn: { 0: 1, 1: 1 } });
+    await waitFor(() => f.started.length === 3, 'partition 1 started again');
+    await f.follower.close();
+    // Two failed flushes held both the release and the new start back.
+    expect(f.flushes()).toBe(3);
+    expect(f.released).toEqual([]);
+    expect(byPartition(f.started)).toEqual(['0@1', '1@1', '1@3']);
   });
 });

@@ -212,6 +212,21 @@ describe('PositionCommitter', () => {
     expect(store.attempts).toEqual([[{ partition: 0, position: '1', generation: 1 }]]);
   });
 
+  it('does not try again a partition dropped while its failing commit was in flight', async () => {
+    const { store, committer } = setup();
+    committer.advance(0, '10', 1, 1);
+    committer.advance(1, '20', 1, 1);
+    store.hold();
+    store.failNext = 1;
+    const failing = committer.flush();
+    committer.drop(1);
+    store.open();
+    expect(await failing).toBe(false);
+    expect(await committer.flush()).toBe(true);
+    expect(store.attempts.at(-1)).toEqual([{ partition: 0, position: '10', generation: 1 }]);
+    expect(store.stored.has(1)).toBe(false);
+  });
+
   it('commits what is pending on close', async () => {
     const { store, committer } = setup();
     committer.advance(0, '8', 2, 1);

@@ -184,20 +184,27 @@ export class AssignmentFollower {
       worker.stop(handingOver.has(partition) ? DRAIN : ABANDON);
     }
     await Promise.all(ending.map(([, running]) => running.done));
-    let drained = false;
     for (const [partition, { worker }] of ending) {
       this.workers.delete(partition);
       this.unreleased.add(partition);
       // A drained partition is still ours until released: its position goes
       // in first. An abandoned one's is not ours to commit.
-      if (worker.drained) drained = true;
-      else committer.drop(partition);
-    }
-    if (drained && !(await committer.flush())) {
-      throw new Error('could not commit the positions of partitions being handed over');
+      if (!worker.drained) committer.drop(partition);
     }
 
     const letGo = [...this.unreleased].filter((partition) => !wanted.has(partition));
+    const starting = assignment.partitions.filter(
+      (partition) => !this.workers.has(partition) && !this.refusedUnder(assignment, partition),
+    );
+    // Nothing stopped here moves on, or starts again, before what it finished
+    // is committed (a flush that failed in an earlier round included): the
+    // next owner, or the next worker here, starts from the stored position.
+    const settling =
+      letGo.length > 0 || starting.some((partition) => this.unreleased.has(partition));
+    if (settling && !(await committer.flush())) {
+      throw new Error('could not commit the positions of partitions stopped here');
+    }
+
     if (letGo.length > 0) {
       await session.release(letGo);
       for (const partition of letGo) {
@@ -206,9 +213,6 @@ export class AssignmentFollower {
       }
     }
 
-    const starting = assignment.partitions.filter(
-      (partition) => !this.workers.has(partition) && !this.refusedUnder(assignment, partition),
-    );
     if (starting.length > 0) {
       const stored = new Map(
         (await this.env.positions.load(this.env.consumer)).map((p) => [p.partition, p.position]),

@@ -145,7 +145,9 @@ export class Consumer<Data = JsonValue> {
       });
       this.follower = follower;
       this.stopAssignments = session.onAssignment((assignment) => follower.heard(assignment));
+      if (this.stateValue !== 'starting') return;
       follower.follow();
+      // Until the first round holds (the database may be away), or a stop.
       await follower.applied();
       if (this.stateValue !== 'starting') return;
       this.watchReplays();
@@ -172,6 +174,8 @@ export class Consumer<Data = JsonValue> {
     }
     this.stopping ??= (async () => {
       this.stateValue = 'stopping';
+      // A start waiting for its first round to hold stops waiting.
+      void this.follower?.close();
       // A start in progress finishes (or fails) first, so nothing it starts outlives the stop.
       await this.starting?.catch(() => undefined);
       await this.shutdown();

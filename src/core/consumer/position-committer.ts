@@ -17,6 +17,8 @@ export interface CommitterOptions {
 
 export class PositionCommitter {
   private readonly dirty = new Map<number, PositionCommit>();
+  /** Partitions dropped while a commit was in flight: if it fails, they are not tried again. */
+  private readonly droppedInFlight = new Set<number>();
   private handledSinceCommit = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Commits run one after another along this chain. */
@@ -54,6 +56,7 @@ export class PositionCommitter {
   /** Forgets a partition's pending position (it was taken away; the new owner goes on from the store). */
   drop(partition: number): void {
     this.dirty.delete(partition);
+    this.droppedInFlight.add(partition);
   }
 
   /** Commits everything recorded so far. Never rejects: false if the commit failed (it is retried). */
@@ -94,6 +97,7 @@ export class PositionCommitter {
     const commits = [...this.dirty.values()];
     const handled = this.handledSinceCommit;
     this.dirty.clear();
+    this.droppedInFlight.clear();
     this.handledSinceCommit = 0;
     try {
       await this.store.commit(this.consumer, this.member, commits);
@@ -117,7 +121,9 @@ export class PositionCommitter {
         'position commit failed; retrying',
       );
       for (const commit of commits) {
-        if (!this.dirty.has(commit.partition)) this.dirty.set(commit.partition, commit);
+        const { partition } = commit;
+        if (this.dirty.has(partition) || this.droppedInFlight.has(partition)) continue;
+        this.dirty.set(partition, commit);
       }
       this.handledSinceCommit += handled;
       this.schedule(Math.max(this.options.intervalMs, 100));
