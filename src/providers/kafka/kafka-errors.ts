@@ -37,3 +37,33 @@ export async function kafkaCall<T>(doing: string, call: () => Promise<T>): Promi
     throw toMillraceError(error, doing);
   }
 }
+
+/**
+ * The group coordinator is moving or loading (a broker just started, died
+ * or took over `__consumer_offsets`). The client's admin calls look the
+ * coordinator up once and retry against that same broker, so the caller
+ * looks it up again by calling again.
+ */
+const COORDINATOR_ERRORS = [
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+];
+
+/** How long group calls keep trying while a coordinator moves: a broker's election and load. */
+const COORDINATOR_RETRY_MS = [100, 250, 500, 1000, 2000, 2000, 2000, 2000, 2000, 2000];
+
+/** Runs a group call (see kafkaCall), again while its coordinator is moving. */
+export async function groupCall<T>(doing: string, call: () => Promise<T>): Promise<T> {
+  for (const delay of [...COORDINATOR_RETRY_MS, undefined]) {
+    try {
+      return await call();
+    } catch (error) {
+      if (delay === undefined || !isKafkaError(error, ...COORDINATOR_ERRORS)) {
+        throw toMillraceError(error, doing);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  throw new ConnectionError(`kafka: ${doing}: unreachable`);
+}

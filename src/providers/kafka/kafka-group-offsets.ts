@@ -5,14 +5,14 @@
  * to set only while the group has no members.
  */
 import type { KafkaCluster } from './kafka-cluster.js';
-import { isKafkaError, kafkaCall, toMillraceError } from './kafka-errors.js';
+import { groupCall, isKafkaError } from './kafka-errors.js';
 
 export class KafkaGroupOffsets {
   constructor(private readonly cluster: KafkaCluster) {}
 
   /** Committed offsets per partition; -1 where nothing was committed. */
   async committed(group: string, topic: string, partitions: number): Promise<bigint[]> {
-    const groups = await kafkaCall(`read offsets of group ${group}`, () =>
+    const groups = await groupCall(`read offsets of group ${group}`, () =>
       this.cluster.admin.listConsumerGroupOffsets({
         groups: [
           {
@@ -34,27 +34,30 @@ export class KafkaGroupOffsets {
   /** Sets every partition's offset; false if the group has members (Kafka refuses then). */
   async set(group: string, topic: string, offsets: readonly bigint[]): Promise<boolean> {
     try {
-      await this.cluster.admin.alterConsumerGroupOffsets({
-        groupId: group,
-        topics: [
-          {
-            name: topic,
-            partitionOffsets: offsets.map((offset, partition) => ({ partition, offset })),
-          },
-        ],
-      });
+      await groupCall(`set offsets of group ${group}`, () =>
+        this.cluster.admin.alterConsumerGroupOffsets({
+          groupId: group,
+          topics: [
+            {
+              name: topic,
+              partitionOffsets: offsets.map((offset, partition) => ({ partition, offset })),
+            },
+          ],
+        }),
+      );
       return true;
     } catch (error) {
-      if (isKafkaError(error, 'UNKNOWN_MEMBER_ID', 'NON_EMPTY_GROUP', 'REBALANCE_IN_PROGRESS')) {
+      const cause = (error as Error).cause;
+      if (isKafkaError(cause, 'UNKNOWN_MEMBER_ID', 'NON_EMPTY_GROUP', 'REBALANCE_IN_PROGRESS')) {
         return false;
       }
-      throw toMillraceError(error, `set offsets of group ${group}`);
+      throw error;
     }
   }
 
   /** Whether the group has members now. */
   async active(group: string): Promise<boolean> {
-    const described = await kafkaCall(`describe group ${group}`, () =>
+    const described = await groupCall(`describe group ${group}`, () =>
       this.cluster.admin.describeGroups({ groups: [group] }),
     );
     const found = described.get(group);

@@ -14,7 +14,7 @@ import type {
 import { FencedError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { KafkaCluster } from './kafka-cluster.js';
-import { kafkaCall } from './kafka-errors.js';
+import { groupCall } from './kafka-errors.js';
 import { categoryOf } from './kafka-log.js';
 import { KafkaMemberSession } from './kafka-member-session.js';
 import type { KafkaRegistry } from './kafka-registry.js';
@@ -69,7 +69,7 @@ export class KafkaMembership implements Membership {
 
   async describe(consumer: string): Promise<MembershipView> {
     const group = this.cluster.names.group(consumer);
-    const described = await kafkaCall(`describe group ${group}`, () =>
+    const described = await groupCall(`describe group ${group}`, () =>
       this.cluster.admin.describeGroups({ groups: [group] }),
     );
     const found = described.get(group);
