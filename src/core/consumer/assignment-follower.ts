@@ -11,7 +11,7 @@
  * member hears of it; the round that follows waits for its running handlers
  * and tidies up.
  */
-import type { Assignment, MemberSession } from '../contracts/membership.js';
+import { sameAssignment, type Assignment, type MemberSession } from '../contracts/membership.js';
 import type { PositionCommit, PositionStore } from '../contracts/positions.js';
 import { errorFields, type Logger } from '../logger.js';
 import { BEGINNING, type Position } from '../position.js';
@@ -57,8 +57,8 @@ export class AssignmentFollower {
   private refreshFirst = false;
   private closed = false;
   private wakeRetry: (() => void) | undefined;
-  private appliedOnce = false;
-  private readonly appliedWaiters: (() => void)[] = [];
+  private markApplied!: () => void;
+  private readonly appliedOnce = new Promise<void>((resolve) => (this.markApplied = resolve));
 
   constructor(private readonly env: FollowerEnvironment) {}
 
@@ -115,8 +115,7 @@ export class AssignmentFollower {
 
   /** Resolves once a round has completed (or the follower closed). */
   applied(): Promise<void> {
-    if (this.appliedOnce || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.appliedWaiters.push(resolve));
+    return this.appliedOnce;
   }
 
   /** No more rounds; resolves once the one under way has finished. */
@@ -128,12 +127,12 @@ export class AssignmentFollower {
   }
 
   /**
-   * Stops every worker (after close): with `drain`, they finish what they
-   * skipped past. Returns their completion; `forget` empties the roster.
+   * Stops every worker (after close), each finishing what it skipped past.
+   * Returns their completion; `forget` empties the roster.
    */
-  stopAll(how: typeof DRAIN | typeof ABANDON): Promise<void> {
+  drainAll(): Promise<void> {
     const running = [...this.workers.values()];
-    for (const { worker } of running) worker.stop(how);
+    for (const { worker } of running) worker.stop(DRAIN);
     return Promise.all(running.map((r) => r.done)).then(() => undefined);
   }
 
@@ -257,22 +256,9 @@ export class AssignmentFollower {
   }
 
   private report(assignment: Assignment): void {
-    const before = this.reported;
-    if (
-      before !== undefined &&
-      before.generation === assignment.generation &&
-      before.partitions.length === assignment.partitions.length &&
-      before.partitions.every((p, i) => p === assignment.partitions[i])
-    ) {
-      return;
-    }
+    if (this.reported !== undefined && sameAssignment(this.reported, assignment)) return;
     this.reported = assignment;
     this.env.onAssigned(assignment);
-  }
-
-  private markApplied(): void {
-    this.appliedOnce = true;
-    for (const resolve of this.appliedWaiters.splice(0)) resolve();
   }
 
   /** Waits `ms`, or less if something new arrives (or the follower closes). */

@@ -10,6 +10,7 @@ import { HandlerSlots } from './handler-slots.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { MemberInfo, MemberSession } from '../contracts/membership.js';
+import type { PositionCommit } from '../contracts/positions.js';
 import type { Provider } from '../contracts/provider.js';
 import { ClosedError, MillraceError } from '../errors.js';
 import type { JsonValue } from '../json.js';
@@ -17,7 +18,7 @@ import { errorFields, type Logger } from '../logger.js';
 import type { Position } from '../position.js';
 import { AssignmentFollower, type RunningWorker } from './assignment-follower.js';
 import type { ResolvedConsumerOptions } from './options.js';
-import { DRAIN, PartitionWorker } from './partition-worker.js';
+import { PartitionWorker } from './partition-worker.js';
 import { PositionCommitter } from './position-committer.js';
 import { startPoint } from './start-position.js';
 import { Signals, type ConsumerSignals } from './signals.js';
@@ -73,10 +74,7 @@ export class Consumer<Data = JsonValue> {
       { everyEvents: options.commitEveryEvents, intervalMs: options.commitIntervalMs },
       logger,
       (commits) => this.signals.emit('committed', commits),
-      (refused) => {
-        this.follower?.refused(refused);
-        this.signals.emit('fenced', refused);
-      },
+      (refused) => this.refused(refused),
     );
   }
 
@@ -212,7 +210,7 @@ export class Consumer<Data = JsonValue> {
 
   /** Lets every worker finish what it skipped past, up to `stopTimeoutMs`. */
   private async drain(follower: AssignmentFollower): Promise<void> {
-    const drained = follower.stopAll(DRAIN);
+    const drained = follower.drainAll();
     const timeout = new AbortController();
     const timedOut = await Promise.race([
       drained.then(() => false),
@@ -259,6 +257,12 @@ export class Consumer<Data = JsonValue> {
     }
   }
 
+  /** Commits were refused (the committer's, or a worker's own): stop those partitions now. */
+  private refused(commits: readonly PositionCommit[]): void {
+    this.follower?.refused(commits);
+    this.signals.emit('fenced', commits);
+  }
+
   private startWorker(partition: number, generation: number, position: Position): RunningWorker {
     const worker = new PartitionWorker(
       {
@@ -270,10 +274,7 @@ export class Consumer<Data = JsonValue> {
         logger: this.logger,
         member: this.member.id,
         isLive: () => this.session?.isLive() ?? false,
-        onRefused: (refused) => {
-          this.follower?.refused([refused]);
-          this.signals.emit('fenced', [refused]);
-        },
+        onRefused: (refused) => this.refused([refused]),
         handlerSignal: this.handlerAbort.signal,
         slots: this.slots,
         onHandled: (event, p) => this.signals.emit('handled', event, p),

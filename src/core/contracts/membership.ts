@@ -29,6 +29,15 @@ export interface Assignment {
   readonly grantedIn?: Readonly<Record<number, number>>;
 }
 
+/** Whether two assignments name the same generation and partitions (listeners hear only changes). */
+export function sameAssignment(a: Assignment, b: Assignment): boolean {
+  return (
+    a.generation === b.generation &&
+    a.partitions.length === b.partitions.length &&
+    a.partitions.every((p, i) => p === b.partitions[i])
+  );
+}
+
 export interface JoinRequest {
   readonly consumer: string;
   readonly partitions: number;

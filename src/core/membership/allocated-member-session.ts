@@ -15,14 +15,19 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { MemberTerms, MembershipStore } from '../contracts/membership-store.js';
-import type { Assignment, JoinRequest, MemberSession } from '../contracts/membership.js';
+import {
+  sameAssignment,
+  type Assignment,
+  type JoinRequest,
+  type MemberSession,
+} from '../contracts/membership.js';
 import { errorFields, type Logger } from '../logger.js';
 
 /** Heartbeats a lease lasts: two may be late or lost before the member pauses. */
 const LEASE_HEARTBEATS = 3;
 
 /** The terms a member joins on: its lease is three heartbeats, at most the session timeout. */
-export function memberTerms(request: JoinRequest): MemberTerms {
+function memberTerms(request: JoinRequest): MemberTerms {
   return {
     sessionTimeoutMs: request.sessionTimeoutMs,
     leaseMs: Math.min(request.sessionTimeoutMs, LEASE_HEARTBEATS * request.heartbeatIntervalMs),
@@ -231,10 +236,7 @@ export class AllocatedMemberSession implements MemberSession {
     const before = this.assignment;
     this.assignment = assignment;
     for (const partition of assignment.partitions) this.reported.add(partition);
-    const same =
-      before.partitions.length === assignment.partitions.length &&
-      before.partitions.every((p, i) => p === assignment.partitions[i]);
-    if (same && before.generation === assignment.generation) return;
+    if (sameAssignment(before, assignment)) return;
     for (const listener of this.listeners) listener(assignment);
   }
 }

@@ -55,15 +55,15 @@ const COORDINATOR_RETRY_MS = [100, 250, 500, 1000, 2000, 2000, 2000, 2000, 2000,
 
 /** Runs a group call (see kafkaCall), again while its coordinator is moving. */
 export async function groupCall<T>(doing: string, call: () => Promise<T>): Promise<T> {
-  for (const delay of [...COORDINATOR_RETRY_MS, undefined]) {
+  for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (error) {
+      const delay = COORDINATOR_RETRY_MS[attempt];
       if (delay === undefined || !isKafkaError(error, ...COORDINATOR_ERRORS)) {
         throw toMillraceError(error, doing);
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  throw new ConnectionError(`kafka: ${doing}: unreachable`);
 }
