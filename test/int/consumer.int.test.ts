@@ -97,19 +97,31 @@ describe.each(PROVIDERS)('a consumer on %s', (providerName) => {
       { name: 'targeted', sequence: { category: 'order' }, partitions: 8, pollIntervalMs: 60_000 },
       handled,
     );
-    await consumer.start();
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const log = millrace.provider.log;
     const read = log.read.bind(log);
-    const reads: number[] = [];
-    log.read = (request) => {
+    let reads: number[] = [];
+    let answered = 0;
+    log.read = async (request) => {
       reads.push(request.partition?.index ?? -1);
-      return read(request);
+      try {
+        return await read(request);
+      } finally {
+        answered++;
+      }
     };
     try {
+      await consumer.start();
+      // Every partition has been granted and has read once, finding nothing: now idle.
+      await waitFor(
+        () => new Set(reads).size === 8 && answered === reads.length,
+        'every partition idle after its first read',
+      );
+      reads = [];
+      answered = 0;
       await millrace.publish({ stream: 'order-42', subject: 'order.created', data: 1 });
       await waitFor(() => handled.length === 1, 'the event');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A wake-up makes every partition it reaches read at once: all those reads are in.
+      await waitFor(() => answered === reads.length, 'the reads the wake-up made');
     } finally {
       log.read = read;
     }
