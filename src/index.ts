@@ -11,8 +11,8 @@ export type {
 
 export { postgres, pglite } from './providers/postgres/postgres-provider.js';
 export type { PgliteOptions, PostgresOptions } from './providers/postgres/postgres-provider.js';
-export { kafka } from './providers/kafka/kafka-provider.js';
-export type { KafkaOptions } from './providers/kafka/kafka-provider.js';
+export { kafka } from './providers/kafka/kafka.js';
+export type { KafkaOptions } from './providers/kafka/kafka.js';
 
 export { Consumer } from './core/consumer/consumer.js';
 export type { ConsumerState } from './core/consumer/consumer.js';

@@ -12,7 +12,7 @@ import { Option, type Command } from 'commander';
 import type { Logger } from '../core/logger.js';
 import { Millrace, type MillraceOptions } from '../millrace.js';
 import type { ProviderFactory } from '../core/contracts/provider.js';
-import { kafka } from '../providers/kafka/kafka-provider.js';
+import { kafka } from '../providers/kafka/kafka.js';
 import { pglite, postgres } from '../providers/postgres/postgres-provider.js';
 import type { MillraceClient } from './client/client.js';
 import { DirectClient } from './client/direct-client.js';

@@ -8,25 +8,19 @@
  * pruning by consumers) the capabilities say, and the API refuses with an
  * UnsupportedError.
  */
-import type {
-  Provider,
-  ProviderCapabilities,
-  ProviderFactory,
-} from '../../core/contracts/provider.js';
+import type { Provider, ProviderCapabilities } from '../../core/contracts/provider.js';
 import { ConnectionError } from '../../core/errors.js';
-import { defaultLogger, type Logger } from '../../core/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { KafkaCluster } from './kafka-cluster.js';
 import { decodeDelivery, KafkaDeliveries } from './kafka-deliveries.js';
 import { KafkaGroupOffsets } from './kafka-group-offsets.js';
 import { KafkaLog } from './kafka-log.js';
 import { KafkaMembership } from './kafka-membership.js';
 import { KafkaOffsets } from './kafka-offsets.js';
-import { resolveKafkaOptions, type KafkaOptions } from './kafka-options.js';
+import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { KafkaPositions } from './kafka-positions.js';
 import { decodeConsumer, KafkaRegistry } from './kafka-registry.js';
 import { KafkaTable } from './kafka-table.js';
-
-export type { KafkaOptions } from './kafka-options.js';
 
 export const KAFKA_CAPABILITIES: ProviderCapabilities = {
   optimisticConcurrency: false,
@@ -80,25 +74,25 @@ export class KafkaProvider implements Provider {
   }
 }
 
-/** A provider over a Kafka cluster: `kafka({ brokers: ['127.0.0.1:9092'] })`. */
-export function kafka(options: KafkaOptions & { logger?: Logger } = {}): ProviderFactory {
-  const resolved = resolveKafkaOptions(options);
-  return {
-    kind: 'kafka',
-    async open(context) {
-      const cluster = new KafkaCluster(resolved);
-      try {
-        // Fails fast, with the brokers named, when none answers.
-        await cluster.reader.metadata({ topics: [] });
-      } catch (error) {
-        await cluster.close();
-        const message = error instanceof Error ? error.message : String(error);
-        throw new ConnectionError(
-          `kafka: no broker answers at ${resolved.brokers.join(', ')} (${message}); start one with scripts/kafka/kafka.sh start`,
-          { cause: error },
-        );
-      }
-      return new KafkaProvider(cluster, options.logger ?? context?.logger ?? defaultLogger());
-    },
-  };
+/**
+ * Connects to the cluster, failing fast with the brokers named when none
+ * answers. Reached only through `kafka()` in kafka.ts, which imports this
+ * module (and with it the Kafka client) when a Kafka provider is opened.
+ */
+export async function openKafkaProvider(
+  resolved: ResolvedKafkaOptions,
+  logger: Logger,
+): Promise<KafkaProvider> {
+  const cluster = new KafkaCluster(resolved);
+  try {
+    await cluster.reader.metadata({ topics: [] });
+  } catch (error) {
+    await cluster.close();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConnectionError(
+      `kafka: no broker answers at ${resolved.brokers.join(', ')} (${message}); start one with scripts/kafka/kafka.sh start`,
+      { cause: error },
+    );
+  }
+  return new KafkaProvider(cluster, logger);
 }

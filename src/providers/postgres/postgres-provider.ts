@@ -37,7 +37,6 @@ import { ALLOCATOR_LEASE, PgMembershipStore } from './pg-membership-store.js';
 import { ProcessSession } from './process-session.js';
 import { LeaseElector } from './lease-elector.js';
 import { SessionLockElector } from './session-lock-elector.js';
-import { PgliteDatabase } from './pglite-database.js';
 import { QueryBook, sqlNames } from './sql.js';
 
 export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
@@ -224,10 +223,13 @@ export function pglite(options: PgliteOptions = {}): ProviderFactory {
   resolveAllocatorTiming(options, 'pglite');
   return {
     kind: 'pglite',
-    open: async (context) =>
-      PostgresProvider.open(await PgliteDatabase.open(options), {
+    // Loaded on open: an application on a PostgreSQL server never loads PGlite.
+    open: async (context) => {
+      const { PgliteDatabase } = await import('./pglite-database.js');
+      return PostgresProvider.open(await PgliteDatabase.open(options), {
         ...options,
         logger: context?.logger,
-      }),
+      });
+    },
   };
 }

@@ -1,0 +1,39 @@
+/**
+ * `kafka()`, the Kafka provider's factory. It validates the options at once
+ * but loads the provider, and with it the Kafka client, only when the
+ * provider is opened: an application on PostgreSQL or PGlite never loads
+ * Kafka code, and need not install the client at all (it is an optional
+ * peer dependency).
+ */
+import type { ProviderFactory } from '../../core/contracts/provider.js';
+import { UnsupportedError } from '../../core/errors.js';
+import { defaultLogger, type Logger } from '../../core/logger.js';
+import { resolveKafkaOptions, type KafkaOptions } from './kafka-options.js';
+
+export type { KafkaOptions } from './kafka-options.js';
+
+export const KAFKA_CLIENT_PACKAGE = '@platformatic/kafka';
+
+/** A provider over a Kafka cluster: `kafka({ brokers: ['127.0.0.1:9092'] })`. */
+export function kafka(options: KafkaOptions & { logger?: Logger } = {}): ProviderFactory {
+  const resolved = resolveKafkaOptions(options);
+  return {
+    kind: 'kafka',
+    async open(context) {
+      const { openKafkaProvider } = await import('./kafka-provider.js').catch(missingClient);
+      return openKafkaProvider(resolved, options.logger ?? context?.logger ?? defaultLogger());
+    },
+  };
+}
+
+function missingClient(error: unknown): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(KAFKA_CLIENT_PACKAGE)) {
+    throw new UnsupportedError(
+      `kafka: the Kafka client is not installed; run: npm install ${KAFKA_CLIENT_PACKAGE}`,
+      { reason: 'kafka_client_missing', cause: error },
+    );
+  }
+  throw error;
+}
