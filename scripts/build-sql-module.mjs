@@ -2,7 +2,7 @@
 // Compiles the PostgreSQL provider's .sql files into one TypeScript module, so
 // nothing is read from disk at run time and the package ships no loose files.
 // Migrations keep their number and name; queries are keyed by file name.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('../src/providers/postgres/sql/', import.meta.url).pathname;
@@ -42,4 +42,6 @@ const out = [
   '',
 ].join('\n');
 
-writeFileSync(join(root, 'generated.ts'), out);
+// Written only when it changes, so a test runner watching src/ is not woken.
+const target = join(root, 'generated.ts');
+if (!existsSync(target) || readFileSync(target, 'utf8') !== out) writeFileSync(target, out);
