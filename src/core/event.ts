@@ -11,9 +11,16 @@
 import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import { validateDeliverAt } from './deliver-at.js';
 import { ValidationError } from './errors.js';
-import { assertJson, isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import {
+  assertJson,
+  assertStorableJson,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+} from './json.js';
 import { categoryOf, validateStream } from './names.js';
 import type { Position } from './position.js';
+import { quote } from './quote.js';
 import { validateSubject } from './subjects.js';
 
 export interface Event<Data = JsonValue> {
@@ -131,19 +138,21 @@ export function prepareEvent(input: unknown, maxEventBytes: number): PreparedEve
     !(Number.isSafeInteger(expectedVersion) && expectedVersion >= -1)
   ) {
     throw new ValidationError(
-      `invalid expectedVersion ${JSON.stringify(expectedVersion)}: expected an integer >= -1`,
+      `invalid expectedVersion ${quote(expectedVersion)}: expected an integer >= -1`,
       { reason: 'invalid_expected_version' },
     );
   }
   const dataJson = JSON.stringify(event.data);
   const metadataJson = Object.keys(metadata).length === 0 ? null : JSON.stringify(metadata);
+  assertStorableJson(dataJson, event.data, 'data');
+  if (metadataJson !== null) assertStorableJson(metadataJson, metadata, 'metadata');
   const jsonLength = dataJson.length + (metadataJson?.length ?? 0);
   // Each UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it can matter.
   if (jsonLength * 3 > maxEventBytes) {
     const size = Buffer.byteLength(dataJson) + (metadataJson ? Buffer.byteLength(metadataJson) : 0);
     if (size > maxEventBytes) {
       throw new ValidationError(
-        `event for stream ${JSON.stringify(stream)} is ${size} bytes; the limit is ${maxEventBytes} (data and metadata as JSON)`,
+        `event for stream ${quote(stream)} is ${size} bytes; the limit is ${maxEventBytes} (data and metadata as JSON)`,
         { reason: 'payload_too_large', details: { size, limit: maxEventBytes } },
       );
     }
@@ -164,7 +173,7 @@ export function prepareEvent(input: unknown, maxEventBytes: number): PreparedEve
 
 export function validateEventId(id: unknown): string {
   if (typeof id !== 'string' || !isUuid(id)) {
-    throw new ValidationError(`invalid event id ${JSON.stringify(id)}: expected a UUID`, {
+    throw new ValidationError(`invalid event id ${quote(id)}: expected a UUID`, {
       reason: 'invalid_id',
     });
   }

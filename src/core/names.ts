@@ -10,6 +10,7 @@
  *   under PostgreSQL's 63-byte limit.
  */
 import { ValidationError } from './errors.js';
+import { clipped, quote } from './quote.js';
 
 const CATEGORY = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
 const STREAM_ID = /^[A-Za-z0-9_.:@+=-]+$/;
@@ -19,15 +20,11 @@ const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const SCHEMA = /^[a-z_][a-z0-9_]{0,47}$/;
 const MAX_STREAM_LENGTH = 200;
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
-}
-
 export function validateCategory(value: unknown): string {
   if (typeof value !== 'string' || !CATEGORY.test(value)) {
     throw new ValidationError(
-      `invalid category ${describe(value)}: use a letter followed by letters, digits or "_" (at most 100 characters)`,
-      { reason: 'invalid_category', details: { category: value } },
+      `invalid category ${quote(value)}: use a letter followed by letters, digits or "_" (at most 100 characters)`,
+      { reason: 'invalid_category', details: { category: clipped(value) } },
     );
   }
   return value;
@@ -41,9 +38,9 @@ export function categoryOf(stream: string): string {
 
 export function validateStream(value: unknown): string {
   const fail = (why: string): never => {
-    throw new ValidationError(`invalid stream ${describe(value)}: ${why}`, {
+    throw new ValidationError(`invalid stream ${quote(value)}: ${why}`, {
       reason: 'invalid_stream',
-      details: { stream: value },
+      details: { stream: clipped(value) },
     });
   };
   if (typeof value === 'string' && value.length <= MAX_STREAM_LENGTH && STREAM.test(value)) {
@@ -63,8 +60,8 @@ export function validateStream(value: unknown): string {
 export function validateConsumerName(value: unknown): string {
   if (typeof value !== 'string' || !CONSUMER.test(value)) {
     throw new ValidationError(
-      `invalid consumer name ${describe(value)}: use a letter or digit followed by letters, digits, "_", "." or "-" (at most 128 characters)`,
-      { reason: 'invalid_consumer_name', details: { consumer: value } },
+      `invalid consumer name ${quote(value)}: use a letter or digit followed by letters, digits, "_", "." or "-" (at most 128 characters)`,
+      { reason: 'invalid_consumer_name', details: { consumer: clipped(value) } },
     );
   }
   return value;
@@ -73,8 +70,8 @@ export function validateConsumerName(value: unknown): string {
 export function validateSchemaName(value: unknown): string {
   if (typeof value !== 'string' || !SCHEMA.test(value)) {
     throw new ValidationError(
-      `invalid schema name ${describe(value)}: use lower-case letters, digits and "_", not starting with a digit (at most 48 characters)`,
-      { reason: 'invalid_schema', details: { schema: value } },
+      `invalid schema name ${quote(value)}: use lower-case letters, digits and "_", not starting with a digit (at most 48 characters)`,
+      { reason: 'invalid_schema', details: { schema: clipped(value) } },
     );
   }
   return value;

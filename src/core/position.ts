@@ -6,6 +6,7 @@
  * a bigint cannot go through JSON.stringify.
  */
 import { ValidationError } from './errors.js';
+import { quote } from './quote.js';
 
 export type Position = string;
 
@@ -20,7 +21,7 @@ export function validatePosition(value: unknown): Position {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
   if (typeof value === 'string' && DECIMAL.test(value) && BigInt(value) < LIMIT) return value;
   throw new ValidationError(
-    `invalid position ${JSON.stringify(String(value))}: expected a non-negative 64-bit integer as a decimal string`,
+    `invalid position ${quote(typeof value === 'string' ? value : String(value))}: expected a decimal string from 0 to ${LIMIT - 1n}`,
     { reason: 'invalid_position' },
   );
 }

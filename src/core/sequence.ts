@@ -4,6 +4,7 @@
  */
 import { ValidationError } from './errors.js';
 import { validateCategory, validateStream } from './names.js';
+import { quote } from './quote.js';
 
 export type EventSequence =
   | { readonly kind: 'log' }
@@ -28,7 +29,7 @@ export function toSequence(input: unknown): EventSequence {
     }
   }
   throw new ValidationError(
-    `invalid event sequence ${JSON.stringify(input)}: use "log", { category: "order" } or { stream: "order-123" }`,
+    `invalid event sequence ${quote(input)}: use "log", { category: "order" } or { stream: "order-123" }`,
     { reason: 'invalid_sequence' },
   );
 }

@@ -5,6 +5,7 @@
  * `order.item.added`; `order.>` matches both, and neither matches `order`.
  */
 import { ValidationError } from './errors.js';
+import { clipped, quote } from './quote.js';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const MAX_SUBJECT_LENGTH = 255;
@@ -12,7 +13,7 @@ const MAX_SUBJECT_LENGTH = 255;
 function tokens(value: unknown, what: 'subject' | 'subject pattern'): string[] {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SUBJECT_LENGTH) {
     throw new ValidationError(
-      `invalid ${what} ${JSON.stringify(value)}: expected 1 to ${MAX_SUBJECT_LENGTH} characters`,
+      `invalid ${what} ${quote(value)}: expected 1 to ${MAX_SUBJECT_LENGTH} characters`,
       { reason: what === 'subject' ? 'invalid_subject' : 'invalid_subject_pattern' },
     );
   }
@@ -23,8 +24,8 @@ export function validateSubject(value: unknown): string {
   for (const token of tokens(value, 'subject')) {
     if (!TOKEN.test(token)) {
       throw new ValidationError(
-        `invalid subject ${JSON.stringify(value)}: use dot-separated tokens of letters, digits, "_" or "-" (wildcards only belong in patterns)`,
-        { reason: 'invalid_subject', details: { subject: value } },
+        `invalid subject ${quote(value)}: use dot-separated tokens of letters, digits, "_" or "-" (wildcards only belong in patterns)`,
+        { reason: 'invalid_subject', details: { subject: clipped(value) } },
       );
     }
   }
@@ -37,8 +38,8 @@ export function validateSubjectPattern(value: unknown): string {
     const wildcardOk = token === '*' || (token === '>' && index === parts.length - 1);
     if (!wildcardOk && !TOKEN.test(token)) {
       throw new ValidationError(
-        `invalid subject pattern ${JSON.stringify(value)}: tokens are letters, digits, "_" or "-", "*" for one token, or a final ">" for one or more`,
-        { reason: 'invalid_subject_pattern', details: { pattern: value } },
+        `invalid subject pattern ${quote(value)}: tokens are letters, digits, "_" or "-", "*" for one token, or a final ">" for one or more`,
+        { reason: 'invalid_subject_pattern', details: { pattern: clipped(value) } },
       );
     }
   });

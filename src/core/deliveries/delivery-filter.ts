@@ -7,15 +7,16 @@ import { DELIVERY_STATES, type DeliveryFilter } from '../contracts/deliveries.js
 import type { DeliveryRecord } from '../contracts/deliveries.js';
 import { ValidationError } from '../errors.js';
 import { validateConsumerName } from '../names.js';
+import { clip } from '../quote.js';
 import { subjectMatcher, validateSubjectPattern } from '../subjects.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_CODE = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 function invalid(field: string, message: string): ValidationError {
-  return new ValidationError(`delivery filter ${field} ${message}`, {
+  return new ValidationError(`delivery filter ${clip(field)} ${message}`, {
     reason: 'invalid_filter',
-    details: { field },
+    details: { field: clip(field) },
   });
 }
 

@@ -3,6 +3,7 @@
  * `500ms`, `45s`, `30m`, `12h`, `7d`, `2w`, or a number of milliseconds.
  */
 import { ValidationError } from '../errors.js';
+import { clipped, quote } from '../quote.js';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -23,8 +24,8 @@ export function parseDuration(value: unknown, field: string): number {
   const ms = typeof value === 'number' ? value : durationMs(value);
   if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1 || ms > MAX_MS) {
     throw new ValidationError(
-      `invalid ${field} ${JSON.stringify(value)}: use a duration such as 30m, 12h or 7d (units ms, s, m, h, d, w), or a positive number of milliseconds`,
-      { reason: 'invalid_duration', details: { [field]: value } },
+      `invalid ${field} ${quote(value)}: use a duration such as 30m, 12h or 7d (units ms, s, m, h, d, w), or a positive number of milliseconds`,
+      { reason: 'invalid_duration', details: { [field]: clipped(value) } },
     );
   }
   return ms;
