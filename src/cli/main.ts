@@ -3,8 +3,8 @@
  * failure one line on stderr.
  */
 import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
-import { EXIT_OK, exitCodeOf, oneLine } from './errors.js';
+import { CommanderError, type Command } from 'commander';
+import { EXIT_OK, UsageError, exitCodeOf, oneLine } from './errors.js';
 import { buildProgram } from './program.js';
 
 function packageVersion(): string {
@@ -12,12 +12,27 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }
 
-function describe(error: unknown): string {
+const commandNames = (program: Command) => program.commands.map((c) => c.name()).join(', ');
+
+function describe(error: unknown, program: Command): string {
   // Commander signals "no command given" as help shown on the error stream.
   if (error instanceof CommanderError && error.code === 'commander.help') {
-    return 'millrace: missing command (start, migrate, publish, read, tail, consumers); see millrace --help';
+    return `millrace: missing command (${commandNames(program)}); see millrace --help`;
   }
   return oneLine(error);
+}
+
+/**
+ * Commander answers `millrace <unknown> --help` with the main help and exit
+ * 0, as if the command existed: a mistyped command must fail whatever follows it.
+ */
+function assertKnownCommand(program: Command, argv: readonly string[]): void {
+  const word = argv[2];
+  if (word === undefined || word.startsWith('-') || word === 'help') return;
+  if (program.commands.some((c) => c.name() === word || c.aliases().includes(word))) return;
+  throw new UsageError(
+    `unknown command '${word}' (commands: ${commandNames(program)}); see millrace --help`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -25,12 +40,14 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT_OK);
   });
+  const program = buildProgram(packageVersion());
   try {
-    await buildProgram(packageVersion()).parseAsync(argv);
+    assertKnownCommand(program, argv);
+    await program.parseAsync(argv);
     return EXIT_OK;
   } catch (error) {
     const code = exitCodeOf(error);
-    if (code !== EXIT_OK) process.stderr.write(`${describe(error)}\n`);
+    if (code !== EXIT_OK) process.stderr.write(`${describe(error, program)}\n`);
     return code;
   }
 }

@@ -79,7 +79,11 @@ function guardedFilter(options: FilterOptions & { all?: boolean }, verb: string)
 export function deadLettersCommand(program: Command): void {
   const command = program
     .command('dead-letters')
-    .description('list, inspect, retry and discard dead letters');
+    .description('list, inspect, retry and discard dead letters')
+    .addHelpText(
+      'after',
+      '\nWith no command it lists: millrace dead-letters [filters] [--json] is dead-letters list.\n',
+    );
 
   const list = command
     .command('list', { isDefault: true })

@@ -45,9 +45,9 @@ function printWelcome(url: string, options: StartOptions, provider: string): voi
   print(`millrace is listening on ${url} (${where})`);
   print('');
   print('From another terminal in this directory:');
-  print(`  millrace publish order-1 order.created '{"total":5}'${flags}`);
-  print(`  millrace tail${flags}`);
-  print(`  millrace consumers${flags}`);
+  print(`  npx millrace publish order-1 order.created '{"total":5}'${flags}`);
+  print(`  npx millrace tail${flags}`);
+  print(`  npx millrace consumers${flags}`);
   print(`  curl ${url}/v1/events`);
   print('Ctrl-C stops the server.');
   print('');
