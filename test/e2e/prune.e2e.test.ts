@@ -70,14 +70,15 @@ describe('millrace prune on PostgreSQL', () => {
 
 describe('millrace prune through a server', () => {
   const cwd = tempDir();
-  let server: CliProcess;
+  let server: CliProcess | undefined;
 
   beforeAll(async () => {
     ({ server } = await startServer(cwd, ['--retain-keep-last', '3', '--retain-every', '200ms']));
   });
 
+  // A beforeAll that failed left no server to stop.
   afterAll(async () => {
-    await server.stop();
+    await server?.stop();
   });
 
   it('prunes over HTTP, and the --retain policy prunes on its own', async () => {

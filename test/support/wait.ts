@@ -1,11 +1,20 @@
 import type { Logger } from '../../src/index.js';
 
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
+/**
+ * How much longer than usual a test may wait for a state before it calls it
+ * missing: `MILLRACE_TEST_PATIENCE` (a factor, default 1), which
+ * `npm run test:stress` raises while it keeps every core busy. It stretches
+ * failure bounds only; no test waits longer when things go right.
+ */
+export const PATIENCE = Math.max(1, Number(process.env.MILLRACE_TEST_PATIENCE ?? '1') || 1);
+
+/** Polls `check` until it returns true; fails with `what` after `timeoutMs` (times PATIENCE). */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 10_000,
 ): Promise<void> {
+  timeoutMs *= PATIENCE;
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline)
