@@ -12,16 +12,28 @@ import type { Millrace, ReadOptions } from '../millrace.js';
 /** How often to look again when no wake-up can be relied on. */
 const POLL_MS = 200;
 
-export class EventWaiter {
-  private readonly hub: WakeupHub;
+/** What the waiter needs of a page: whether it holds events, and where it ends. */
+export type WaitablePage = Pick<ReadPage, 'next' | 'hasMore' | 'pending'> & {
+  readonly events: { readonly length: number };
+};
 
-  constructor(private readonly millrace: Millrace) {
+export class EventWaiter<Page extends WaitablePage = ReadPage> {
+  private readonly hub: WakeupHub;
+  private readonly readPage: (options: ReadOptions) => Promise<Page>;
+
+  /** `read` reads one page (the server's reads a page cut to its byte budget); by default `millrace.read`. */
+  constructor(
+    private readonly millrace: Millrace,
+    read?: (options: ReadOptions) => Promise<Page>,
+  ) {
     this.hub = new WakeupHub(millrace.provider.wakeups);
+    // Without a reader Page is ReadPage, its default.
+    this.readPage = read ?? ((options) => millrace.read(options) as unknown as Promise<Page>);
   }
 
   /** Reads; if the page is empty, keeps waiting up to `waitMs` for events to read. */
-  async read(options: ReadOptions, waitMs: number, signal?: AbortSignal): Promise<ReadPage> {
-    const first = await this.millrace.read(options);
+  async read(options: ReadOptions, waitMs: number, signal?: AbortSignal): Promise<Page> {
+    const first = await this.readPage(options);
     if (first.events.length > 0 || waitMs <= 0 || signal?.aborted) return first;
     const deadline = Date.now() + waitMs;
     const bell = new Bell();
@@ -33,7 +45,7 @@ export class EventWaiter {
     try {
       let page = first;
       for (;;) {
-        page = await this.millrace.read({ ...options, after: page.next });
+        page = await this.readPage({ ...options, after: page.next });
         const remaining = deadline - Date.now();
         if (page.events.length > 0 || remaining <= 0 || signal?.aborted) return page;
         // A page emptied by the subject filter says nothing about what follows it.

@@ -1,12 +1,17 @@
 /**
  * The HTTP server: publish, read (with long polling), inspect consumers.
- * JSON everywhere; positions travel as decimal strings.
+ * JSON everywhere; positions travel as decimal strings. Every refusal, the
+ * router's and node's included, is a 4xx in the one error shape.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { Millrace } from '../millrace.js';
-import { errorReply, notFoundReply } from './errors.js';
+import { errorReply, hostRefusedReply, routeMissReply } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
+import { HostGuard } from './hosts.js';
+import { parseJsonBody } from './json-body.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { readBudget, readEvents } from './read-budget.js';
+import { RouteMethods } from './route-methods.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
@@ -14,28 +19,47 @@ import { pruneRoutes } from './routes/prune.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { scheduledRoutes } from './routes/scheduled.js';
+import { frameworkErrorReply, handleClientError, sendErrorReply } from './transport-errors.js';
 
-export interface ServerOptions {
-  millrace: Millrace;
-  /** A pino logger. @defaultValue pino at `MILLRACE_LOG_LEVEL` (default `warn`) */
-  logger?: FastifyBaseLogger;
-  /**
-   * The largest request body; single events are also held to the instance's
-   * `maxEventBytes`. @defaultValue 16 MiB
-   */
-  bodyLimit?: number;
+export {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_READ_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ServerOptions,
+} from './options.js';
+
+/** Longer than any name a route takes (streams: 200 characters); fastify's default is 100. */
+const MAX_PARAM_LENGTH = 256;
+
+/** How often node looks for requests past their time: often enough for short timeouts. */
+function checkingInterval(requestTimeoutMs: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(requestTimeoutMs / 4)));
 }
-
-export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 
 export function createServer(options: ServerOptions): FastifyInstance {
   const { millrace } = options;
+  const resolved = resolveServerOptions(options);
   const app = Fastify({
     loggerInstance:
       options.logger ?? pino({ name: 'millrace', level: process.env.MILLRACE_LOG_LEVEL ?? 'warn' }),
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit: resolved.bodyLimit,
     // Two info lines per request drown the log when tails long-poll: one debug line instead.
     logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: resolved.requestTimeoutMs,
+    keepAliveTimeout: resolved.keepAliveTimeoutMs,
+    connectionTimeout: resolved.idleTimeoutMs,
+    http: {
+      requestTimeout: resolved.requestTimeoutMs,
+      headersTimeout: resolved.headersTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(resolved.requestTimeoutMs),
+    },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (error, request, reply) => {
+      void sendErrorReply(reply, frameworkErrorReply(error, request));
+    },
+    clientErrorHandler: handleClientError,
   });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug(
@@ -45,15 +69,29 @@ export function createServer(options: ServerOptions): FastifyInstance {
     done();
   });
 
-  // JSON only: text bodies get a 415 rather than being read as a string.
-  app.removeContentTypeParser('text/plain');
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorReply(error, request.log);
-    return reply.code(status).send(body);
+  const hosts = new HostGuard(resolved.allowedHosts);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (hosts.allows(request.headers.host, app.server.address())) return done();
+    void sendErrorReply(reply, hostRefusedReply(request.headers.host));
   });
+
+  // JSON only: text bodies get a 415 rather than being read as a string.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.setErrorHandler((error, request, reply) =>
+    sendErrorReply(reply, errorReply(error, request.log)),
+  );
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = notFoundReply(request.method, request.url);
-    return reply.code(status).send(body);
+    const path = request.url.split('?')[0] ?? request.url;
+    return sendErrorReply(reply, routeMissReply(request.method, path, routes.allowed(path)));
   });
 
   // Closing ends long polls at once; their connections must close too, or the
@@ -68,12 +106,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
     done(null, payload);
   });
 
+  const budget = readBudget(resolved.maxReadBytes, millrace.maxEventBytes);
+  const waiter = new EventWaiter(millrace, (read) => readEvents(millrace, read, budget));
   healthRoutes(app, millrace);
   publishRoutes(app, millrace);
-  readRoutes(app, { millrace, waiter: new EventWaiter(millrace), closing: closing.signal });
+  readRoutes(app, { millrace, waiter, closing: closing.signal });
   consumerRoutes(app, millrace);
-  deadLetterRoutes(app, millrace);
+  deadLetterRoutes(app, millrace, budget);
   pruneRoutes(app, millrace);
-  scheduledRoutes(app, millrace);
+  scheduledRoutes(app, millrace, budget);
   return app;
 }

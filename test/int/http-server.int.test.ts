@@ -383,9 +383,9 @@ describe.each(PROVIDERS)('HTTP server on %s', (provider) => {
       );
     });
 
-    it('an unknown route → 404 JSON', async () => {
+    it('an unknown route → 404 JSON; a known path with another method → 405', async () => {
       await expectRejected('/v1/nothing-here', 404, 'unknown_route');
-      await expectRejected({ method: 'DELETE', url: '/v1/events' }, 404, 'unknown_route');
+      await expectRejected({ method: 'DELETE', url: '/v1/events' }, 405, 'method_not_allowed');
     });
 
     it('a closed instance → 503 closed', async () => {

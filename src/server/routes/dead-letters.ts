@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Millrace } from '../../millrace.js';
+import { listDeadLetters, type ReadBudget } from '../read-budget.js';
 import {
   DeadLetterFilterBody,
   DeadLetterParams,
@@ -9,11 +10,16 @@ import {
 } from '../wire/dead-letters.js';
 import { parseRequest } from '../wire/parse.js';
 
-export function deadLetterRoutes(app: FastifyInstance, millrace: Millrace): void {
-  app.get('/v1/dead-letters', async (request) => {
+export function deadLetterRoutes(
+  app: FastifyInstance,
+  millrace: Millrace,
+  budget: ReadBudget,
+): void {
+  // A DeadLetterList, cut to the byte budget and written as text.
+  app.get('/v1/dead-letters', async (request, reply) => {
     const { limit, after, ...filter } = parseRequest(DeadLetterQuery, request.query, 'query');
-    const page = await millrace.deadLetters.list({ ...toFilter(filter), limit, after });
-    return { deadLetters: page.records.map(deliveryJson), next: page.next ?? null };
+    const body = await listDeadLetters(millrace, { ...toFilter(filter), limit, after }, budget);
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
   app.get('/v1/dead-letters/:consumer/:eventId', async (request) => {

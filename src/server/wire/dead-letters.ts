@@ -22,10 +22,40 @@ const filterFields = {
   eventId: z.string().optional(),
 };
 
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+// The `next` of a page, as providers write it: PostgreSQL's updated_at as ISO
+// text (its default DateStyle) then `|` and the event id; the in-memory and
+// Kafka providers, epoch milliseconds then `:` and the id. Checked here, so a
+// made-up cursor is a 400, not a database error.
+const PG_CURSOR = new RegExp(
+  `^([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\\.[0-9]{1,6})?[+-][0-9]{2}(?::[0-9]{2}){0,2}\\|${UUID}$`,
+  'i',
+);
+const MEMORY_CURSOR = new RegExp(`^[0-9]{1,15}:${UUID}$`, 'i');
+
+function isCursor(text: string): boolean {
+  if (MEMORY_CURSOR.test(text)) return true;
+  const parts = PG_CURSOR.exec(text)?.slice(1).map(Number);
+  if (parts === undefined) return false;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = parts;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    year >= 1 &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
+  );
+}
+
 export const DeadLetterQuery = z.strictObject({
   ...filterFields,
   limit: integerParam(1, 1000).optional(),
-  after: z.string().max(200).optional(),
+  after: z
+    .string()
+    .refine(isCursor, 'expected the `next` of a previous page of dead letters')
+    .optional(),
 });
 
 /** Retry or discard: a filter; `{}` means every dead letter. */

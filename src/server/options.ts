@@ -1,0 +1,119 @@
+/**
+ * What `createServer` accepts, each option with its default, checked once
+ * when the server is made.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { ValidationError } from '../core/errors.js';
+import type { Millrace } from '../millrace.js';
+import { MAX_WAIT_MS } from './wire/requests.js';
+
+export interface ServerOptions {
+  millrace: Millrace;
+  /** A pino logger. @defaultValue pino at `MILLRACE_LOG_LEVEL` (default `warn`) */
+  logger?: FastifyBaseLogger;
+  /**
+   * The largest request body; single events are also held to the instance's
+   * `maxEventBytes`. @defaultValue 16 MiB
+   */
+  bodyLimit?: number;
+  /**
+   * Bytes of events (or dead letters, or scheduled events) one read answers
+   * with: the answer stops at the first one past it and its `next` says where
+   * to go on. The first always comes, however large. @defaultValue 4 MiB
+   */
+  maxReadBytes?: number;
+  /**
+   * A request's headers and body must arrive within this time, or it is
+   * answered 408 and its connection closed; headers alone get ten seconds at
+   * most. Long polls are not cut: the time counts only until the request is in.
+   * @defaultValue 30000
+   */
+  requestTimeoutMs?: number;
+  /** A kept-alive connection with no request for this long is closed. @defaultValue 5000 */
+  keepAliveTimeoutMs?: number;
+  /**
+   * A connection on which nothing moves for this long is closed, whatever it
+   * was doing; more than the longest long poll (30 s), which sends nothing
+   * while it waits. @defaultValue 60000
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Host names (without port) this server answers to. A server bound to a
+   * loopback address answers only `localhost`, `127.x.x.x` and `[::1]`
+   * besides these, so a web page whose name was rebound to 127.0.0.1 cannot
+   * reach it; a server bound elsewhere answers any Host unless this is given.
+   * Other Hosts get 421. @defaultValue none
+   */
+  allowedHosts?: readonly string[];
+}
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+export const DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** The most time a request's headers get, however long its body may take. */
+const MAX_HEADERS_TIMEOUT_MS = 10_000;
+
+export interface ResolvedServerOptions {
+  readonly bodyLimit: number;
+  readonly maxReadBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly allowedHosts: readonly string[];
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < min) {
+    throw new ValidationError(`server option ${name} must be a whole number >= ${min}`, {
+      reason: 'invalid_option',
+      details: { option: name },
+    });
+  }
+  return resolved;
+}
+
+const HOST_NAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)$/;
+
+function hostNames(hosts: readonly string[] | undefined): string[] {
+  return (hosts ?? []).map((host) => {
+    const name = typeof host === 'string' ? host.trim().toLowerCase().replace(/\.$/, '') : '';
+    if (!HOST_NAME.test(name)) {
+      throw new ValidationError(
+        'server option allowedHosts takes host names such as example.com or [::1], without scheme or port',
+        { reason: 'invalid_option', details: { option: 'allowedHosts' } },
+      );
+    }
+    return name;
+  });
+}
+
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const requestTimeoutMs = positive(
+    'requestTimeoutMs',
+    options.requestTimeoutMs,
+    DEFAULT_REQUEST_TIMEOUT_MS,
+  );
+  const idleTimeoutMs = positive(
+    'idleTimeoutMs',
+    options.idleTimeoutMs,
+    DEFAULT_IDLE_TIMEOUT_MS,
+    MAX_WAIT_MS + 1000,
+  );
+  return {
+    bodyLimit: positive('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT),
+    maxReadBytes: positive('maxReadBytes', options.maxReadBytes, DEFAULT_MAX_READ_BYTES),
+    requestTimeoutMs,
+    headersTimeoutMs: Math.min(requestTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
+    keepAliveTimeoutMs: positive(
+      'keepAliveTimeoutMs',
+      options.keepAliveTimeoutMs,
+      DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    ),
+    idleTimeoutMs,
+    allowedHosts: hostNames(options.allowedHosts),
+  };
+}
