@@ -26,6 +26,7 @@ interface StartOptions extends DatabaseOptions, RetainOptions {
   host: string;
   demo?: boolean;
   json?: boolean;
+  allowedHost: string[];
 }
 
 function urlOf(address: AddressInfo, host: string): string {
@@ -84,7 +85,7 @@ async function runServer(options: StartOptions): Promise<void> {
   }
   const stopping = shutdownSignal(logger);
   const millrace = await openMillrace(options, logger, retentionOf(options));
-  const app = createServer({ millrace, logger });
+  const app = createServer({ millrace, logger, allowedHosts: options.allowedHost });
   let demo: Demo | undefined;
   try {
     await app.listen({ port: options.port, host: options.host });
@@ -121,6 +122,12 @@ export function startCommand(program: Command): void {
         .env('MILLRACE_PORT'),
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--allowed-host <name>',
+      'a Host name to answer besides localhost ones (repeatable; given, a public address answers no other)',
+      (name: string, names: string[]) => [...names, name],
+      [] as string[],
+    )
     .option('--demo', 'also publish sample order events and run two sample consumers')
     .option('--json', 'log JSON lines instead of readable lines');
   addRetainOptions(command);
