@@ -65,10 +65,16 @@ export interface ResolvedServerOptions {
   readonly allowedHosts: readonly string[];
 }
 
-function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min = 1,
+  why = '',
+): number {
   const resolved = value ?? fallback;
   if (!Number.isSafeInteger(resolved) || resolved < min) {
-    throw new ValidationError(`server option ${name} must be a whole number >= ${min}`, {
+    throw new ValidationError(`server option ${name} must be a whole number >= ${min}${why}`, {
       reason: 'invalid_option',
       details: { option: name },
     });
@@ -102,6 +108,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     options.idleTimeoutMs,
     DEFAULT_IDLE_TIMEOUT_MS,
     MAX_WAIT_MS + 1000,
+    `: longer than the longest long poll (${MAX_WAIT_MS} ms), which sends nothing while it waits`,
   );
   return {
     bodyLimit: positive('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT),

@@ -14,18 +14,26 @@ import { errorBody, type ErrorReply } from './errors.js';
 /** fastify's `frameworkErrors`: the router's refusals. */
 export function frameworkErrorReply(error: FastifyError, request: FastifyRequest): ErrorReply {
   const path = quote(request.url.split('?')[0] ?? '');
-  const uriTooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-  return {
-    status: uriTooLong ? 414 : 400,
-    body: errorBody({
-      code: 'validation',
-      reason: uriTooLong ? 'uri_too_long' : 'bad_url',
-      message: uriTooLong
-        ? `a path segment of ${path} is longer than any name this server takes`
-        : `${path} is not a valid URL path (a % must start a two-digit hex escape of UTF-8)`,
-      retriable: false,
-    }),
-  };
+  switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return refusal(
+        414,
+        'validation',
+        'uri_too_long',
+        `a path segment of ${path} is longer than any name this server takes`,
+        false,
+      );
+    case 'FST_ERR_BAD_URL':
+      return refusal(
+        400,
+        'validation',
+        'bad_url',
+        `${path} is not a valid URL path (a % must start a two-digit hex escape of UTF-8)`,
+        false,
+      );
+    default:
+      return refusal(400, 'validation', 'bad_request', `the router refused ${path}`, false);
+  }
 }
 
 export function sendErrorReply(
@@ -43,7 +51,7 @@ interface ParserError extends Error {
 function clientErrorReply(error: ParserError): ErrorReply {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return reply(
+      return refusal(
         431,
         'validation',
         'headers_too_large',
@@ -51,7 +59,7 @@ function clientErrorReply(error: ParserError): ErrorReply {
         false,
       );
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return reply(
+      return refusal(
         408,
         'timeout',
         'request_timeout',
@@ -59,11 +67,11 @@ function clientErrorReply(error: ParserError): ErrorReply {
         true,
       );
     default:
-      return reply(400, 'validation', 'bad_request', 'malformed HTTP request', false);
+      return refusal(400, 'validation', 'bad_request', 'malformed HTTP request', false);
   }
 }
 
-function reply(
+function refusal(
   status: number,
   code: string,
   reason: string,
