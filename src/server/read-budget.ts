@@ -11,7 +11,7 @@
 import type { ReadPage } from '../core/contracts/log.js';
 import type { DeliveryPage } from '../core/contracts/deliveries.js';
 import type { DeadLetterQuery } from '../core/deliveries/dead-letters.js';
-import type { Position } from '../core/position.js';
+import { BEGINNING, type Position } from '../core/position.js';
 import type { Millrace, ReadOptions } from '../millrace.js';
 import { deliveryJson } from './wire/dead-letters.js';
 import { eventJson } from './wire/responses.js';
@@ -110,9 +110,10 @@ export async function readEvents(
     let last: Position | undefined;
     for (const event of page.events) {
       if (!parts.add(JSON.stringify(eventJson(event)))) {
-        // `last` is set: a round's first event is cut only after earlier rounds kept some.
+        // Cut at a round's first event (earlier rounds filled the budget): go on
+        // where this round began. A first round always keeps its first event.
         return readPage(parts, {
-          next: last ?? after ?? '0',
+          next: last ?? after ?? BEGINNING,
           hasMore: true,
           pending: page.pending,
         });
