@@ -34,6 +34,9 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   for (const name of ['DATABASE_URL', 'MILLRACE_URL', 'MILLRACE_DATA_DIR', 'MILLRACE_PORT']) {
     delete env[name];
   }
+  // Under `npm test` or `npx vitest`, npm's own settings (its prefix among them) would
+  // steer an `npx` the test runs towards this checkout instead of the test's directory.
+  for (const name of Object.keys(env)) if (name.startsWith('npm_')) delete env[name];
   env.MILLRACE_LOG_LEVEL = 'info';
   return { ...env, ...extra };
 }
@@ -50,6 +53,11 @@ export interface SpawnOptions {
   readonly env?: Record<string, string>;
   /** The program and its leading arguments. @defaultValue node bin/millrace.js of this checkout */
   readonly command?: readonly string[];
+  /**
+   * Run in a process group of its own and signal the whole group, as a
+   * terminal's Ctrl-C does: `npx` does not pass a signal on to the command it runs.
+   */
+  readonly processGroup?: boolean;
 }
 
 /** A running command whose output is collected as it arrives. */
@@ -58,12 +66,15 @@ export class CliProcess {
   stdout = '';
   stderr = '';
   readonly exited: Promise<CliResult>;
+  private readonly processGroup: boolean;
 
   constructor(args: readonly string[], options: SpawnOptions) {
+    this.processGroup = options.processGroup === true;
     const [program, ...leading] = options.command ?? [process.execPath, BIN];
     this.child = spawn(program ?? process.execPath, [...leading, ...args], {
       cwd: options.cwd,
       env: cleanEnv(options.env ?? {}),
+      detached: this.processGroup,
     });
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
@@ -83,7 +94,10 @@ export class CliProcess {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<CliResult> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      if (this.processGroup && this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+      else this.child.kill(signal);
+    }
     return this.exited;
   }
 }
