@@ -7,6 +7,7 @@ export type {
   PublishOptions,
   ReadOptions,
   ScheduledOptions,
+  ScheduledPage,
 } from './millrace.js';
 
 export { postgres, pglite } from './providers/postgres/postgres-provider.js';
@@ -42,7 +43,7 @@ export type {
   PublishResult,
   ScheduledEvent,
 } from './core/event.js';
-export type { PendingScheduledEvent } from './core/contracts/scheduled.js';
+export type { ListedScheduledEvent, PendingScheduledEvent } from './core/contracts/scheduled.js';
 export type { JsonObject, JsonValue } from './core/json.js';
 export type { Logger } from './core/logger.js';
 export { BEGINNING, comparePositions } from './core/position.js';

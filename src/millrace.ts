@@ -7,7 +7,13 @@ import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
 import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
 import type { LeaderView, MemberView } from './core/contracts/membership.js';
 import type { ConsumerRecord } from './core/contracts/registry.js';
-import type { DelayedEvents, PendingScheduledEvent } from './core/contracts/scheduled.js';
+import type {
+  DelayedEvents,
+  ListedScheduledEvent,
+  PendingScheduledEvent,
+  ScheduledListRequest,
+} from './core/contracts/scheduled.js';
+import { parseScheduledCursor } from './core/contracts/scheduled-cursor.js';
 import { Consumer } from './core/consumer/consumer.js';
 import {
   resolveConsumerOptions,
@@ -114,6 +120,20 @@ export interface ScheduledOptions {
   stream?: string;
   /** @defaultValue 100 */
   limit?: number;
+  /**
+   * The `next` of an earlier page (or any listed event's `cursor`): lists the
+   * events after that place in delivery order, even if the event it came
+   * from has been delivered or cancelled since. @defaultValue from the first
+   */
+  after?: string;
+}
+
+/** A page of delayed events waiting for their time. */
+export interface ScheduledPage {
+  /** In delivery order, each with the cursor that lists the events after it. */
+  readonly events: readonly ListedScheduledEvent[];
+  /** Pass as `after` for the next page; undefined when nothing more waits. */
+  readonly next: string | undefined;
 }
 
 /** Where the embedded default keeps its data, relative to the working directory. */
@@ -130,6 +150,19 @@ function validateLimit(limit: number): number {
     });
   }
   return limit;
+}
+
+function scheduledRequest(options: ScheduledOptions): ScheduledListRequest {
+  const limit = validateLimit(options.limit ?? 100);
+  const stream = options.stream === undefined ? undefined : validateStream(options.stream);
+  if (options.after !== undefined) parseScheduledCursor(options.after);
+  return { stream, limit, after: options.after };
+}
+
+/** `scheduled()` answers the events alone; `scheduledPage()` keeps their cursors. */
+function withoutCursor(event: ListedScheduledEvent): PendingScheduledEvent {
+  const { id, stream, subject, data, metadata, deliverAt, scheduledAt } = event;
+  return { id, stream, subject, data, metadata, deliverAt, scheduledAt };
 }
 
 export class Millrace {
@@ -209,9 +242,17 @@ export class Millrace {
 
   /** Delayed events not yet delivered, in delivery order (`deliverAt`, then schedule order). */
   async scheduled(options: ScheduledOptions = {}): Promise<PendingScheduledEvent[]> {
-    const limit = validateLimit(options.limit ?? 100);
-    const stream = options.stream === undefined ? undefined : validateStream(options.stream);
-    return this.delayed().store.list({ stream, limit });
+    const events = await this.delayed().store.list(scheduledRequest(options));
+    return events.map(withoutCursor);
+  }
+
+  /** As `scheduled`, with the cursor to go on from: page through them with `after: page.next`. */
+  async scheduledPage(options: ScheduledOptions = {}): Promise<ScheduledPage> {
+    const request = scheduledRequest(options);
+    // One more than asked for tells whether anything follows the page.
+    const events = await this.delayed().store.list({ ...request, limit: request.limit + 1 });
+    const page = events.slice(0, request.limit);
+    return { events: page, next: events.length > request.limit ? page.at(-1)?.cursor : undefined };
   }
 
   /** How many delayed events wait for their time. */

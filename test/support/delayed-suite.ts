@@ -273,6 +273,89 @@ export function delayedEventsSuite(name: string, setup: () => Promise<DelayedBac
       await backend.close();
     });
 
+    it('page in delivery order, each once, ties in schedule order', async () => {
+      const { backend, millrace } = await opened();
+      // Far off, so none is delivered while the test pages.
+      const [earlier, tie, later] = [at(3_000_000), at(3_600_000), at(4_200_000)];
+      const timeOf = (n: number) => (n % 7 === 3 ? later : n % 7 === 5 ? earlier : tie);
+      const event = (n: number): PublishInput => ({
+        stream: `order-${n % 2}`,
+        subject: 'order.reminded',
+        data: n,
+        deliverAt: timeOf(n),
+      });
+      await millrace.publishBatch(Array.from({ length: 60 }, (_, n) => event(n)));
+      for (let n = 60; n < 66; n++) await millrace.publish(event(n));
+      const expected = Array.from({ length: 66 }, (_, n) => n).sort(
+        (a, b) => timeOf(a).getTime() - timeOf(b).getTime() || a - b,
+      );
+
+      async function pageThrough(options: { stream?: string; limit: number }): Promise<unknown[]> {
+        const seen: unknown[] = [];
+        let after: string | undefined;
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await millrace.scheduledPage({ ...options, after });
+          expect(page.events.length).toBeLessThanOrEqual(options.limit);
+          seen.push(...page.events.map((e) => e.data));
+          if (page.next === undefined) return seen;
+          expect(page.next).toBe(page.events.at(-1)?.cursor);
+          after = page.next;
+        }
+        throw new Error('paging did not end');
+      }
+      expect(await pageThrough({ limit: 7 })).toEqual(expected);
+      // 66 = 6 pages of 11: the last page says nothing follows it.
+      expect(await pageThrough({ limit: 11 })).toEqual(expected);
+      expect(await pageThrough({ stream: 'order-1', limit: 4 })).toEqual(
+        expected.filter((n) => n % 2 === 1),
+      );
+      expect((await millrace.scheduledPage({ limit: 66 })).next).toBeUndefined();
+      expect((await millrace.scheduledPage({ limit: 65 })).next).toBeDefined();
+
+      // A cursor holds a place, not an event: it goes on after one cancelled since.
+      const [first, second] = (await millrace.scheduledPage({ limit: 2 })).events;
+      expect(await millrace.cancelScheduled(first?.id ?? '')).toBe(true);
+      const after = first?.cursor;
+      const resumed = await millrace.scheduledPage({ after, limit: 1 });
+      expect(resumed.events.map((e) => e.id)).toEqual([second?.id]);
+      expect(await millrace.scheduled({ after, limit: 1 })).toEqual([
+        {
+          id: second?.id,
+          stream: second?.stream,
+          subject: 'order.reminded',
+          data: second?.data,
+          metadata: {},
+          deliverAt: earlier,
+          scheduledAt: expect.any(Date) as Date,
+        },
+      ]);
+      for (const bad of ['garbage', `${first?.cursor}:1`, '1:-1', '9000000000000000000:1']) {
+        await expect(millrace.scheduledPage({ after: bad })).rejects.toMatchObject({
+          code: 'validation',
+          reason: 'invalid_option',
+        });
+      }
+      await backend.close();
+    });
+
+    it('page exactly at times whose microseconds a double cannot hold', async () => {
+      const { backend, millrace } = await opened();
+      const last = new Date('9999-12-31T23:59:59.999Z');
+      const before = new Date(last.getTime() - 1);
+      await millrace.publishBatch(
+        [last, before, last, before, last].map((deliverAt, n) => ({ ...ok, data: n, deliverAt })),
+      );
+      const seen: unknown[] = [];
+      for (let after: string | undefined, pages = 0; pages < 10; pages++) {
+        const page = await millrace.scheduledPage({ after, limit: 1 });
+        seen.push(...page.events.map((e) => e.data));
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+      expect(seen).toEqual([1, 3, 0, 2, 4]);
+      await backend.close();
+    });
+
     it('wait while no instance delivers, and are delivered by the next one', async () => {
       const backend = await setup();
       const tool = await backend.open({ logger: recordingLogger(), deliverDelayed: false });

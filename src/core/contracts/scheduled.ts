@@ -21,10 +21,22 @@ export interface PendingScheduledEvent {
   readonly scheduledAt: Date;
 }
 
+/** A waiting event as a listing answers it, with its place in delivery order. */
+export interface ListedScheduledEvent extends PendingScheduledEvent {
+  /** Pass as `after` to list the events after this one (see scheduled-cursor.ts). */
+  readonly cursor: string;
+}
+
 export interface ScheduledListRequest {
   /** Only this stream's events; absent: every stream. */
   readonly stream?: string | undefined;
   readonly limit: number;
+  /**
+   * Only events strictly after this place in delivery order: the `cursor` of
+   * an event listed before, already checked (a valid scheduled cursor).
+   * Absent: from the first.
+   */
+  readonly after?: string | undefined;
 }
 
 export interface ScheduledEventStore {
@@ -35,7 +47,7 @@ export interface ScheduledEventStore {
    */
   publish(events: readonly PreparedEvent[], options?: AppendOptions): Promise<PublishResult[]>;
   /** Waiting events in delivery order: `deliverAt`, then schedule order. */
-  list(request: ScheduledListRequest): Promise<PendingScheduledEvent[]>;
+  list(request: ScheduledListRequest): Promise<ListedScheduledEvent[]>;
   count(): Promise<number>;
   /** Removes a waiting event; false if none has this id (delivered, cancelled or unknown). */
   cancel(id: string): Promise<boolean>;

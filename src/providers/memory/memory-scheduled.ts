@@ -6,10 +6,16 @@
 import type { Leadership } from '../../core/contracts/elector.js';
 import type { AppendOptions } from '../../core/contracts/log.js';
 import type {
-  PendingScheduledEvent,
+  ListedScheduledEvent,
   ScheduledEventStore,
   ScheduledListRequest,
 } from '../../core/contracts/scheduled.js';
+import {
+  formatScheduledCursor,
+  isBefore,
+  parseScheduledCursor,
+  type ScheduledCursor,
+} from '../../core/contracts/scheduled-cursor.js';
 import { ConflictError, FencedError, UnsupportedError } from '../../core/errors.js';
 import type { PreparedEvent, PublishResult, PublishedEvent } from '../../core/event.js';
 import type { JsonObject, JsonValue } from '../../core/json.js';
@@ -57,14 +63,16 @@ export class MemoryScheduledEvents implements ScheduledEventStore {
     });
   }
 
-  list(request: ScheduledListRequest): Promise<PendingScheduledEvent[]> {
+  list(request: ScheduledListRequest): Promise<ListedScheduledEvent[]> {
     return promised(() => {
       this.assertOpen();
+      const after = request.after === undefined ? undefined : parseScheduledCursor(request.after);
       return this.scheduled
         .ordered()
         .filter((s) => request.stream === undefined || s.event.stream === request.stream)
+        .filter((s) => after === undefined || isBefore(after, cursorOf(s)))
         .slice(0, request.limit)
-        .map(toPending);
+        .map(toListed);
     });
   }
 
@@ -144,7 +152,15 @@ export class MemoryScheduledEvents implements ScheduledEventStore {
   }
 }
 
-function toPending(stored: StoredScheduled): PendingScheduledEvent {
+/** Its place in delivery order; `deliverAt` is whole milliseconds here. */
+function cursorOf(stored: StoredScheduled): ScheduledCursor {
+  return {
+    deliverAtUs: BigInt(stored.event.deliverAt.getTime()) * 1000n,
+    seq: BigInt(stored.seq),
+  };
+}
+
+function toListed(stored: StoredScheduled): ListedScheduledEvent {
   const { event } = stored;
   return {
     id: event.id,
@@ -154,5 +170,6 @@ function toPending(stored: StoredScheduled): PendingScheduledEvent {
     metadata: event.metadataJson === null ? {} : (JSON.parse(event.metadataJson) as JsonObject),
     deliverAt: new Date(event.deliverAt.getTime()),
     scheduledAt: new Date(stored.scheduledAt),
+    cursor: formatScheduledCursor(cursorOf(stored)),
   };
 }

@@ -9,10 +9,14 @@
 import type { Leadership } from '../../core/contracts/elector.js';
 import type { AppendOptions } from '../../core/contracts/log.js';
 import type {
-  PendingScheduledEvent,
+  ListedScheduledEvent,
   ScheduledEventStore,
   ScheduledListRequest,
 } from '../../core/contracts/scheduled.js';
+import {
+  formatScheduledCursor,
+  parseScheduledCursor,
+} from '../../core/contracts/scheduled-cursor.js';
 import type { PreparedEvent, PublishResult, PublishedEvent } from '../../core/event.js';
 import type { JsonObject, JsonValue } from '../../core/json.js';
 import { categoryOf } from '../../core/names.js';
@@ -47,6 +51,8 @@ interface ScheduledRow {
   metadata: JsonObject | null;
   deliver_at: Date;
   scheduled_at: Date;
+  deliver_us: string;
+  seq: string;
 }
 
 export class PgScheduledEvents implements ScheduledEventStore {
@@ -95,11 +101,14 @@ export class PgScheduledEvents implements ScheduledEventStore {
     return merge(events, appended?.published ?? []);
   }
 
-  async list(request: ScheduledListRequest): Promise<PendingScheduledEvent[]> {
+  async list(request: ScheduledListRequest): Promise<ListedScheduledEvent[]> {
+    const after = request.after === undefined ? undefined : parseScheduledCursor(request.after);
     const rows = await translated(() =>
       this.db.query<ScheduledRow>(this.book.get('scheduled_list'), [
         request.stream ?? null,
         request.limit,
+        after?.deliverAtUs.toString() ?? null,
+        after?.seq.toString() ?? null,
       ]),
     );
     return rows.map((row) => ({
@@ -110,6 +119,7 @@ export class PgScheduledEvents implements ScheduledEventStore {
       metadata: row.metadata ?? {},
       deliverAt: row.deliver_at,
       scheduledAt: row.scheduled_at,
+      cursor: formatScheduledCursor({ deliverAtUs: BigInt(row.deliver_us), seq: BigInt(row.seq) }),
     }));
   }
 
