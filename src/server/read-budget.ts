@@ -12,9 +12,9 @@ import type { ReadPage } from '../core/contracts/log.js';
 import type { DeliveryPage } from '../core/contracts/deliveries.js';
 import type { DeadLetterQuery } from '../core/deliveries/dead-letters.js';
 import { BEGINNING, type Position } from '../core/position.js';
-import type { Millrace, ReadOptions } from '../millrace.js';
+import type { Millrace, ReadOptions, ScheduledOptions } from '../millrace.js';
 import { deliveryJson } from './wire/dead-letters.js';
-import { eventJson } from './wire/responses.js';
+import { eventJson, pendingScheduledJson } from './wire/responses.js';
 
 /** How many budgets' worth of events (at their largest) one round may load. */
 const LOAD_FACTOR = 16;
@@ -64,16 +64,6 @@ class JsonParts {
   array(): string {
     return `[${this.parts.join(',')}]`;
   }
-}
-
-/**
- * The first of `items` that fit the budget as JSON. For lists without a
- * cursor (scheduled events), where the answer's count tells what was left out.
- */
-export function fitToBudget<Item>(items: readonly Item[], budget: ReadBudget): Item[] {
-  const parts = new JsonParts(budget.maxBytes);
-  const index = items.findIndex((item) => !parts.add(JSON.stringify(item)));
-  return index === -1 ? [...items] : items.slice(0, index);
 }
 
 /** A read page with its events already as JSON text. */
@@ -155,6 +145,39 @@ export async function listDeadLetters(
     }
     remaining -= limit;
     if (page.next === undefined || remaining <= 0) return body(page.next);
+    after = page.next;
+  }
+}
+
+/** Delayed events as JSON text, and where to go on. */
+export interface JsonScheduledPage {
+  /** A JSON array. */
+  readonly events: string;
+  readonly next: string | undefined;
+}
+
+/** Lists up to `limit` delayed events in rounds, as `readEvents` reads events. */
+export async function listScheduled(
+  millrace: Millrace,
+  options: ScheduledOptions,
+  budget: ReadBudget,
+): Promise<JsonScheduledPage> {
+  const parts = new JsonParts(budget.maxBytes);
+  let remaining = options.limit ?? DEFAULT_READ_LIMIT;
+  let after = options.after;
+  for (;;) {
+    const limit = Math.min(remaining, budget.roundSize);
+    const page = await millrace.scheduledPage({ ...options, after, limit });
+    const cut = page.events.findIndex(
+      (event) => !parts.add(JSON.stringify(pendingScheduledJson(event))),
+    );
+    // Each event carries its cursor: go on after the last one answered, or,
+    // cut at a round's first event, where this round began.
+    if (cut !== -1) return { events: parts.array(), next: page.events[cut - 1]?.cursor ?? after };
+    remaining -= limit;
+    if (page.next === undefined || remaining <= 0) {
+      return { events: parts.array(), next: page.next };
+    }
     after = page.next;
   }
 }

@@ -69,7 +69,11 @@ describe.each(PROVIDERS)('delayed events over HTTP on %s', (providerName) => {
         expect(response.json()).toMatchObject({ error: { code: 'validation', reason } });
       }
       const list = await app.inject({ method: 'GET', url: '/v1/scheduled?stream=order-1' });
-      expect(list.json()).toMatchObject({ count: 1, events: [{ id: scheduled?.id, deliverAt }] });
+      expect(list.json()).toMatchObject({
+        count: 1,
+        events: [{ id: scheduled?.id, deliverAt }],
+        next: null,
+      });
       const cancel = await app.inject({ method: 'DELETE', url: `/v1/scheduled/${scheduled?.id}` });
       expect(cancel.json()).toEqual({ cancelled: true });
       expect(await rows('scheduled_events')).toBe(0);

@@ -84,6 +84,20 @@ const CASES: Case[] = [
     code: 'validation',
     reason: 'invalid_query',
   })),
+  ...[
+    'garbage',
+    `1700000000000:${UUID}`,
+    '1767225600000000:0:1',
+    '1767225600000000:-1',
+    '9000000000000000000:1',
+    '1767225600000000:9223372036854775808',
+  ].map((after) => ({
+    name: `a scheduled cursor ${after}`,
+    request: { path: `/v1/scheduled?after=${encodeURIComponent(after)}` },
+    status: 400,
+    code: 'validation',
+    reason: 'invalid_query',
+  })),
   {
     name: 'a position past 2^63 - 1',
     request: { path: '/v1/events?after=9223372036854775808' },

@@ -130,23 +130,50 @@ describe.each(PROVIDERS)('HTTP limits on %s', (provider) => {
     expect(seen.sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('the scheduled list stops at the budget; count tells how many wait', async () => {
+  it('the scheduled list stops at the budget; next lists the rest, ties included', async () => {
     const port = await serve();
     const deliverAt = new Date(Date.now() + 3_600_000);
+    const sizes = [4000, 4000, 4000, 12_000, 100, 100, 4000];
     await millrace.publishBatch(
-      [0, 1, 2, 3].map((n) => ({
+      sizes.map((bytes, n) => ({
         stream: 'later-1',
         subject: 'later.due',
-        data: padded(n, 4000),
+        data: padded(n, bytes),
         deliverAt,
       })),
     );
-    const page = await getJson<{ count: number; events: unknown[] }>(
-      port,
-      '/v1/scheduled?stream=later-1',
-    );
-    expect(page.count).toBeGreaterThanOrEqual(4);
-    expect(page.events).toHaveLength(2);
+    interface Scheduled {
+      count: number;
+      events: { data: { n: number } }[];
+      next: string | null;
+    }
+    const list = (limit: number, after: string | null) =>
+      getJson<Scheduled>(
+        port,
+        `/v1/scheduled?stream=later-1&limit=${limit}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`,
+      );
+    const pages: number[][] = [];
+    const afters: (string | null)[] = [];
+    for (let after: string | null = null; pages.length < 20;) {
+      afters.push(after);
+      const page = await list(100, after);
+      expect(page.count).toBeGreaterThanOrEqual(sizes.length);
+      if (page.events.length > 1) {
+        expect(JSON.stringify(page.events).length).toBeLessThanOrEqual(BUDGET);
+      }
+      pages.push(page.events.map((e) => e.data.n));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    expect(pages).toEqual([[0, 1], [2], [3], [4, 5, 6]]);
+    // A limit that ends on the last event waiting: nothing follows it.
+    const tail = afters[3] ?? null;
+    const whole = await list(3, tail);
+    expect(whole.events.map((e) => e.data.n)).toEqual([4, 5, 6]);
+    expect(whole.next).toBeNull();
+    const cut = await list(2, tail);
+    expect(cut.events.map((e) => e.data.n)).toEqual([4, 5]);
+    expect((await list(100, cut.next)).events.map((e) => e.data.n)).toEqual([6]);
   });
 
   it('a body that stops half way gets 408 and writes nothing, while a long poll waits on', async () => {

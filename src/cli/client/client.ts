@@ -17,6 +17,8 @@ import type { ConsumerStatus, ReadOptions, ScheduledOptions } from '../../millra
 export interface ScheduledList {
   readonly count: number;
   readonly events: readonly PendingScheduledEvent[];
+  /** Pass as `after` for the next page; null when nothing more waits. */
+  readonly next: string | null;
 }
 
 export type ClientReadOptions = Omit<ReadOptions, 'partition'>;
@@ -27,7 +29,7 @@ export interface MillraceClient {
   publish(event: PublishInput): Promise<PublishResult>;
   /** Atomically, in one round trip. */
   publishBatch(events: readonly PublishInput[]): Promise<PublishResult[]>;
-  /** Delayed events waiting for their time: how many, and the first of them. */
+  /** Delayed events waiting for their time: how many, and a page of them. */
   scheduled(options: ScheduledOptions): Promise<ScheduledList>;
   cancelScheduled(id: string): Promise<boolean>;
   read(options: ClientReadOptions): Promise<ReadPage>;

@@ -31,11 +31,11 @@ export class DirectClient implements MillraceClient {
   }
 
   async scheduled(options: ScheduledOptions): Promise<ScheduledList> {
-    const [count, events] = await Promise.all([
+    const [count, page] = await Promise.all([
       this.millrace.scheduledCount(),
-      this.millrace.scheduled(options),
+      this.millrace.scheduledPage(options),
     ]);
-    return { count, events };
+    return { count, events: page.events, next: page.next ?? null };
   }
 
   resetConsumer(name: string, to: StartFromInput): Promise<void> {

@@ -85,6 +85,7 @@ export class HttpClient implements MillraceClient {
     const query = new URLSearchParams();
     if (options.stream !== undefined) query.set('stream', options.stream);
     if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.after !== undefined) query.set('after', options.after);
     return this.request(ScheduledResponse, `/v1/scheduled?${query.toString()}`);
   }
 

@@ -7,6 +7,7 @@ import { addTargetOptions, withClient, type TargetOptions } from '../target.js';
 interface ScheduledCommandOptions extends TargetOptions {
   stream?: string;
   limit?: number;
+  after?: string;
   cancel?: string;
   json?: boolean;
 }
@@ -17,8 +18,9 @@ export function scheduledCommand(program: Command): void {
     .description('list delayed events waiting for their time, in delivery order; or cancel one')
     .option('--stream <stream>', "only this stream's delayed events")
     .option('--limit <n>', 'how many to list (default 100)', integer(1, 10_000))
+    .option('--after <cursor>', 'the next page (the cursor the last page printed)')
     .option('--cancel <id>', 'cancel the delayed event with this id')
-    .option('--json', 'print JSON: { count, events: [...] }, or { cancelled }');
+    .option('--json', 'print JSON: { count, events: [...], next }, or { cancelled }');
   addTargetOptions(command).action(async (options: ScheduledCommandOptions) => {
     await withClient(options, async (client) => {
       if (options.cancel !== undefined) {
@@ -28,13 +30,15 @@ export function scheduledCommand(program: Command): void {
           cancelled ? `cancelled ${options.cancel}` : `no delayed event ${options.cancel} waits`,
         );
       }
-      const { count, events } = await client.scheduled({
+      const { count, events, next } = await client.scheduled({
         stream: options.stream,
         limit: options.limit,
+        after: options.after,
       });
-      if (options.json) return printJson({ count, events: events.map(pendingScheduledJson) });
+      if (options.json) return printJson({ count, events: events.map(pendingScheduledJson), next });
       events.forEach((event) => print(formatScheduled(event)));
       note(`${count} delayed events waiting`);
+      if (next !== null) note(`more: --after '${next}'`);
     });
   });
 }

@@ -1,14 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { Millrace } from '../../millrace.js';
-import { fitToBudget, type ReadBudget } from '../read-budget.js';
+import { listScheduled, type ReadBudget } from '../read-budget.js';
 import { ScheduledParams, ScheduledQuery } from '../wire/requests.js';
 import { parseRequest } from '../wire/parse.js';
-import {
-  pendingScheduledJson,
-  type CancelResponse,
-  type ScheduledResponse,
-} from '../wire/responses.js';
+import type { CancelResponse } from '../wire/responses.js';
 
 /** Delayed events waiting for their time: list and count them, cancel one. */
 export function scheduledRoutes(
@@ -16,13 +12,15 @@ export function scheduledRoutes(
   millrace: Millrace,
   budget: ReadBudget,
 ): void {
-  app.get('/v1/scheduled', async (request): Promise<z.input<typeof ScheduledResponse>> => {
+  // A ScheduledResponse, cut to the byte budget and written as text.
+  app.get('/v1/scheduled', async (request, reply) => {
     const query = parseRequest(ScheduledQuery, request.query, 'query');
-    const [count, events] = await Promise.all([
+    const [count, page] = await Promise.all([
       millrace.scheduledCount(),
-      millrace.scheduled(query),
+      listScheduled(millrace, query, budget),
     ]);
-    return { count, events: fitToBudget(events.map(pendingScheduledJson), budget) };
+    const body = `{"count":${count},"events":${page.events},"next":${JSON.stringify(page.next ?? null)}}`;
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
   app.delete('/v1/scheduled/:id', async (request): Promise<z.input<typeof CancelResponse>> => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../core/json.js';
+import { isScheduledCursor } from '../../core/contracts/scheduled-cursor.js';
 import type { SequenceInput } from '../../core/sequence.js';
 
 /** Events accepted in one batch request. */
@@ -104,6 +105,11 @@ export const ConsumerParams = z.strictObject({ name: z.string() });
 export const ScheduledQuery = z.strictObject({
   stream: z.string().optional(),
   limit: integerParam(1, 10_000).optional(),
+  // Checked here, so a made-up cursor is a 400, not a database error.
+  after: z
+    .string()
+    .refine(isScheduledCursor, 'expected the `next` of a previous page of scheduled events')
+    .optional(),
 });
 
 export const ScheduledParams = z.strictObject({ id: z.string() });

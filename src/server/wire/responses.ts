@@ -44,10 +44,15 @@ export const PendingScheduledJson = z.object({
   scheduledAt: time,
 });
 
-/** `count` is every waiting event; `events` the first `limit` of the ones asked for. */
+/**
+ * `count` is every waiting event; `events` the first `limit` of the ones
+ * asked for (fewer if they pass the byte budget); `next` the `after` that
+ * lists the rest, null when nothing more waits.
+ */
 export const ScheduledResponse = z.object({
   count: z.number().int(),
   events: z.array(PendingScheduledJson),
+  next: z.string().nullable(),
 });
 
 export const CancelResponse = z.object({ cancelled: z.boolean() });
@@ -157,8 +162,13 @@ export function publishedJson(
 export function pendingScheduledJson(
   event: PendingScheduledEvent,
 ): z.input<typeof PendingScheduledJson> {
+  // Field by field: a listed event carries its cursor too, which `next` stands for here.
   return {
-    ...event,
+    id: event.id,
+    stream: event.stream,
+    subject: event.subject,
+    data: event.data,
+    metadata: event.metadata,
     deliverAt: event.deliverAt.toISOString(),
     scheduledAt: event.scheduledAt.toISOString(),
   };
