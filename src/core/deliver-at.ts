@@ -5,11 +5,20 @@
  */
 import { ValidationError } from './errors.js';
 
+// The last instant every backend can store: PostgreSQL's timestamp input reads a
+// four-digit year, and JavaScript writes the year 10000 as "+010000".
+const LATEST_DELIVER_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** The validated `deliverAt`: a copy of the Date, or null to append at once (absent, past or now). */
 export function validateDeliverAt(deliverAt: unknown, expectedVersion: number | null): Date | null {
   if (deliverAt === undefined) return null;
   if (!(deliverAt instanceof Date) || Number.isNaN(deliverAt.getTime())) {
     throw new ValidationError('deliverAt must be a valid Date', { reason: 'invalid_deliver_at' });
+  }
+  if (deliverAt.getTime() > LATEST_DELIVER_AT) {
+    throw new ValidationError('deliverAt must be no later than 9999-12-31T23:59:59.999Z', {
+      reason: 'invalid_deliver_at',
+    });
   }
   if (expectedVersion !== null) {
     throw new ValidationError(

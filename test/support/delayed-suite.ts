@@ -212,6 +212,7 @@ export function delayedEventsSuite(name: string, setup: () => Promise<DelayedBac
         [{ ...ok, deliverAt: '2030-01-01T00:00:00Z' }, 'invalid_deliver_at'],
         [{ ...ok, deliverAt: new Date(Number.NaN) }, 'invalid_deliver_at'],
         [{ ...ok, deliverAt: 1_900_000_000_000 }, 'invalid_deliver_at'],
+        [{ ...ok, deliverAt: new Date(Date.UTC(10_000, 0, 1)) }, 'invalid_deliver_at'],
         [{ ...ok, deliverAt: at(60_000), expectedVersion: -1 }, 'deliver_at_with_expected_version'],
         [{ ...ok, subject: 'bad subject', deliverAt: at(60_000) }, 'invalid_subject'],
       ];
