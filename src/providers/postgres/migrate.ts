@@ -6,6 +6,7 @@
  * of applying a migration twice.
  */
 import { MillraceError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { Database } from './database.js';
 import { migrations } from './sql/generated.js';
 import { renderSql, type SqlNames } from './sql.js';
@@ -15,7 +16,12 @@ export interface MigrationResult {
   readonly current: number;
 }
 
-export async function migrate(db: Database, names: SqlNames): Promise<MigrationResult> {
+/** `logger` hears, at info, which migrations are about to run (nothing when none are). */
+export async function migrate(
+  db: Database,
+  names: SqlNames,
+  logger?: Logger,
+): Promise<MigrationResult> {
   const schema = `"${names.schema}"`;
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))', [
@@ -38,10 +44,16 @@ export async function migrate(db: Database, names: SqlNames): Promise<MigrationR
         { reason: 'schema_too_new' },
       );
     }
+    const label = (id: number, name: string) => `${String(id).padStart(4, '0')}_${name}`;
+    const pending = migrations.filter((migration) => !done.has(migration.id));
+    if (pending.length > 0) {
+      logger?.info(
+        { schema: names.schema, pending: pending.map((m) => label(m.id, m.name)) },
+        'migrating',
+      );
+    }
     const applied: string[] = [];
-    for (const migration of migrations) {
-      if (done.has(migration.id)) continue;
-      const label = `${String(migration.id).padStart(4, '0')}_${migration.name}`;
+    for (const migration of pending) {
       await tx.query(`INSERT INTO ${schema}.migrations (id, name) VALUES ($1, $2)`, [
         migration.id,
         migration.name,
@@ -49,7 +61,7 @@ export async function migrate(db: Database, names: SqlNames): Promise<MigrationR
       for (const statement of splitStatements(renderSql(migration.text, names))) {
         await tx.query(statement);
       }
-      applied.push(label);
+      applied.push(label(migration.id, migration.name));
     }
     return { applied, current: known };
   });

@@ -1,12 +1,11 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Database, HeldSession, Row, SqlExecutor, TransactionExecutor } from './database.js';
+import { startPglite, type PgliteStartOptions } from './pglite-start.js';
 
-export interface PgliteDatabaseOptions {
+export interface PgliteDatabaseOptions extends PgliteStartOptions {
   /** An instance the caller owns (and closes). */
   db?: PGlite;
-  /** A directory for the data, or `memory://` (the default) for none. */
-  dataDir?: string;
 }
 
 /**
@@ -30,11 +29,11 @@ export class PgliteDatabase implements Database {
     }
     const dataDir = options.dataDir;
     if (dataDir === undefined || dataDir.startsWith('memory://')) {
-      return new PgliteDatabase(await PGlite.create(dataDir ?? 'memory://'), true);
+      return new PgliteDatabase(await startPglite(options), true);
     }
     const unlock = lockDataDir(dataDir);
     try {
-      return new PgliteDatabase(await PGlite.create(dataDir), true, unlock);
+      return new PgliteDatabase(await startPglite(options), true, unlock);
     } catch (error) {
       unlock();
       throw error;

@@ -177,7 +177,9 @@ export class PostgresProvider implements Provider {
     const provider = new PostgresProvider(db, options);
     try {
       if (options.migrate !== false) {
-        provider.migration = await translated(() => migrate(db, provider.book.names));
+        provider.migration = await translated(() =>
+          migrate(db, provider.book.names, options.logger),
+        );
       }
       await translated(() => db.query(provider.book.get('keep_positions_ahead')));
     } catch (error) {
@@ -226,10 +228,14 @@ export function pglite(options: PgliteOptions = {}): ProviderFactory {
     // Loaded on open: an application on a PostgreSQL server never loads PGlite.
     open: async (context) => {
       const { PgliteDatabase } = await import('./pglite-database.js');
-      return PostgresProvider.open(await PgliteDatabase.open(options), {
-        ...options,
+      const db = await PgliteDatabase.open({
+        db: options.db,
+        dataDir: options.dataDir,
+        // A new data directory may start already migrated, but only when migrating was asked for.
+        migratedSchema: options.migrate === false ? undefined : (options.schema ?? 'millrace'),
         logger: context?.logger,
       });
+      return PostgresProvider.open(db, { ...options, logger: context?.logger });
     },
   };
 }

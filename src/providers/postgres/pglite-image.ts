@@ -1,0 +1,107 @@
+/**
+ * A prepared data directory: what initdb and every migration leave in a new
+ * PGlite data directory, made once at build time (scripts/build-pglite-image.mjs)
+ * and shipped beside this module. initdb takes seconds and runs in a second
+ * WASM instance whose memory (hundreds of MB) stays until the collector finds
+ * it; unpacking the image takes a fraction of a second and no instance.
+ */
+import { brotliDecompressSync } from 'node:zlib';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unpackTar } from './ustar.js';
+
+export interface PgliteImage {
+  /** The data directory as a brotli-compressed tar. */
+  readonly tarball: string;
+  /** A JSON PgliteImageManifest. */
+  readonly manifest: string;
+}
+
+export interface PgliteImageManifest {
+  /** The PGlite release that made it. */
+  readonly pglite: string;
+  /** The millrace schema in it, migrated. */
+  readonly schema: string;
+  /** How many migrations it holds. */
+  readonly migrations: number;
+}
+
+/** The image the build puts beside this module (absent when running from source). */
+export const BUNDLED_IMAGE: PgliteImage = {
+  tarball: fileURLToPath(new URL('./pglite-image.tar.br', import.meta.url)),
+  manifest: fileURLToPath(new URL('./pglite-image.json', import.meta.url)),
+};
+
+/** The installed PGlite's version. */
+export function pgliteVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const manifest = join(dirname(entry), '..', 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Releases that read each other's data directories: the same minor of a 0.x
+ * release (semver's breaking digit), as an existing data directory relies on
+ * across PGlite updates.
+ */
+function sameFormat(a: string, b: string): boolean {
+  const line = (version: string) => version.split('.').slice(0, 2).join('.');
+  return line(a) === line(b);
+}
+
+/** The image's manifest when it can start a data directory for `schema` on the installed PGlite. */
+export function usableImage(image: PgliteImage, schema: string): PgliteImageManifest | undefined {
+  if (!existsSync(image.manifest) || !existsSync(image.tarball)) return undefined;
+  const manifest = JSON.parse(readFileSync(image.manifest, 'utf8')) as PgliteImageManifest;
+  if (manifest.schema !== schema || !sameFormat(manifest.pglite, pgliteVersion())) return undefined;
+  return manifest;
+}
+
+export function readImageTar(image: PgliteImage): Buffer {
+  return brotliDecompressSync(readFileSync(image.tarball));
+}
+
+/** A data directory not made yet: missing, or an empty directory. */
+export function isNewDataDir(dataDir: string): boolean {
+  return !existsSync(dataDir) || readdirSync(dataDir).length === 0;
+}
+
+/**
+ * Unpacks the image into `dataDir`, which must be new. The caller holds the
+ * data directory's lock. Files go to a sibling first and move into place with
+ * one rename, so a start cut short leaves no half data directory behind to be
+ * taken for a real one.
+ */
+export function unpackImage(image: PgliteImage, dataDir: string): void {
+  const staging = `${dataDir}.unpacking`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true, mode: 0o700 });
+  try {
+    for (const entry of unpackTar(readImageTar(image))) {
+      const target = join(staging, ...entry.path.split('/'));
+      if (entry.type === 'directory') {
+        mkdirSync(target, { recursive: true, mode: 0o700 });
+      } else {
+        mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+        writeFileSync(target, entry.data ?? new Uint8Array(), { mode: 0o600 });
+      }
+    }
+    // An empty directory is in the way of the rename on some platforms.
+    if (existsSync(dataDir)) rmdirSync(dataDir);
+    renameSync(staging, dataDir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
