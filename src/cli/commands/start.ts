@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
-import { createServer } from '../../server/server.js';
+import type { Millrace } from '../../millrace.js';
+import type * as ServerModule from '../../server/server.js';
 import { integer } from '../arguments.js';
 import { startDemo, type Demo } from '../demo.js';
 import { cliLogger, logLevel } from '../logger.js';
@@ -43,7 +44,8 @@ function printWelcome(url: string, options: StartOptions, provider: string): voi
       : options.databaseUrl !== undefined
         ? `PostgreSQL, schema ${options.schema}`
         : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
-  print(`millrace is listening on ${url} (${where})`);
+  const seconds = process.uptime().toFixed(1);
+  print(`millrace is listening on ${url} (${where}; started in ${seconds} s)`);
   print('');
   print('From another terminal in this directory:');
   print(`  npx millrace publish order-1 order.created '{"total":5}'${flags}`);
@@ -71,6 +73,36 @@ function shutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
   });
 }
 
+/** What the embedded database is about to do is logged by the provider; a remote one is named here. */
+function announceTarget(options: StartOptions, logger: Logger): void {
+  if (options.kafka !== undefined) logger.info({ brokers: options.kafka }, 'connecting to Kafka');
+  else if (options.databaseUrl !== undefined) {
+    logger.info({ schema: options.schema }, 'connecting to PostgreSQL');
+  }
+}
+
+/**
+ * Opens the database before the HTTP server's modules are loaded, so the
+ * first progress line comes at once, and they load while PGlite waits for
+ * its WASM to compile off the main thread.
+ */
+async function openWithServer(
+  options: StartOptions,
+  logger: Logger,
+): Promise<{ millrace: Millrace; createServer: typeof ServerModule.createServer }> {
+  announceTarget(options, logger);
+  const server = import('../../server/server.js');
+  // Observed now, so a failed load is not reported as unhandled while the database opens.
+  server.catch(() => undefined);
+  const millrace = await openMillrace(options, logger, retentionOf(options));
+  try {
+    return { millrace, createServer: (await server).createServer };
+  } catch (error) {
+    await millrace.close();
+    throw error;
+  }
+}
+
 async function runServer(options: StartOptions): Promise<void> {
   const logger = cliLogger({
     json: options.json === true,
@@ -84,7 +116,7 @@ async function runServer(options: StartOptions): Promise<void> {
     );
   }
   const stopping = shutdownSignal(logger);
-  const millrace = await openMillrace(options, logger, retentionOf(options));
+  const { millrace, createServer } = await openWithServer(options, logger);
   const app = createServer({ millrace, logger, allowedHosts: options.allowedHost });
   let demo: Demo | undefined;
   try {
