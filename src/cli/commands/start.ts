@@ -82,21 +82,18 @@ function announceTarget(options: StartOptions, logger: Logger): void {
 }
 
 /**
- * Opens the database before the HTTP server's modules are loaded, so the
- * first progress line comes at once, and they load while PGlite waits for
- * its WASM to compile off the main thread.
+ * The HTTP server's modules load once the database is open, so the first
+ * progress line does not wait for them.
  */
 async function openWithServer(
   options: StartOptions,
   logger: Logger,
 ): Promise<{ millrace: Millrace; createServer: typeof ServerModule.createServer }> {
   announceTarget(options, logger);
-  const server = import('../../server/server.js');
-  // Observed now, so a failed load is not reported as unhandled while the database opens.
-  server.catch(() => undefined);
   const millrace = await openMillrace(options, logger, retentionOf(options));
   try {
-    return { millrace, createServer: (await server).createServer };
+    const { createServer } = await import('../../server/server.js');
+    return { millrace, createServer };
   } catch (error) {
     await millrace.close();
     throw error;

@@ -16,12 +16,31 @@ export interface MigrationResult {
   readonly current: number;
 }
 
+/**
+ * Most opens find every migration applied: two plain reads say so without
+ * the lock and the DDL, whose first run in a new PGlite instance costs tens
+ * of milliseconds. Only committed ledger rows are seen, so a migration in
+ * progress elsewhere leaves this false.
+ */
+async function upToDate(db: Database, names: SqlNames): Promise<boolean> {
+  const [ledger] = await db.query<{ present: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS present',
+    [`"${names.schema}".migrations`],
+  );
+  if (ledger?.present !== true) return false;
+  const [state] = await db.query<{ applied: number; newest: number | null }>(
+    `SELECT count(*)::int AS applied, max(id) AS newest FROM "${names.schema}".migrations`,
+  );
+  return state?.applied === migrations.length && state.newest === migrations.length;
+}
+
 /** `logger` hears, at info, which migrations are about to run (nothing when none are). */
 export async function migrate(
   db: Database,
   names: SqlNames,
   logger?: Logger,
 ): Promise<MigrationResult> {
+  if (await upToDate(db, names)) return { applied: [], current: migrations.length };
   const schema = `"${names.schema}"`;
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))', [
