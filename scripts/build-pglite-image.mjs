@@ -5,8 +5,12 @@
 // made by the compiled code itself, so it holds exactly what it migrates.
 import { performance } from 'node:perf_hooks';
 import { BUNDLED_IMAGE } from '../dist/providers/postgres/pglite-image.js';
-import { buildPgliteImage } from '../dist/providers/postgres/pglite-image-build.js';
+import { buildPgliteImage, imageIsCurrent } from '../dist/providers/postgres/pglite-image-build.js';
 
+if (imageIsCurrent(BUNDLED_IMAGE)) {
+  console.log('pglite image: up to date');
+  process.exit(0);
+}
 const started = performance.now();
 const manifest = await buildPgliteImage(BUNDLED_IMAGE);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);

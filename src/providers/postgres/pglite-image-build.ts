@@ -4,11 +4,13 @@
  * starts from it without recovery, then packed. Run by the build, never at
  * run time.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { migrate } from './migrate.js';
+import { migrations } from './sql/generated.js';
 import { pgliteVersion, type PgliteImage, type PgliteImageManifest } from './pglite-image.js';
 import { PgliteDatabase } from './pglite-database.js';
 import { sqlNames } from './sql.js';
@@ -31,6 +33,19 @@ function* walk(root: string, prefix = ''): Generator<TarEntry> {
   }
 }
 
+function sourceOf(schema: string): string {
+  const hash = createHash('sha256').update(`${pgliteVersion()}\n${schema}\n`);
+  for (const migration of migrations) hash.update(`${migration.id}\n${migration.text}\n`);
+  return hash.digest('hex');
+}
+
+/** The image is there and was made from what this build would make it from. */
+export function imageIsCurrent(image: PgliteImage, schema = 'millrace'): boolean {
+  if (!existsSync(image.tarball) || !existsSync(image.manifest)) return false;
+  const manifest = JSON.parse(readFileSync(image.manifest, 'utf8')) as Partial<PgliteImageManifest>;
+  return manifest.source === sourceOf(schema);
+}
+
 export async function buildPgliteImage(
   image: PgliteImage,
   schema = 'millrace',
@@ -39,9 +54,9 @@ export async function buildPgliteImage(
   try {
     const dataDir = join(scratch, 'pgdata');
     const db = await PgliteDatabase.open({ dataDir });
-    let migrations: number;
+    let applied: number;
     try {
-      migrations = (await migrate(db, sqlNames(schema))).current;
+      applied = (await migrate(db, sqlNames(schema))).current;
     } finally {
       await db.close();
     }
@@ -53,7 +68,12 @@ export async function buildPgliteImage(
         [constants.BROTLI_PARAM_LGWIN]: 24,
       },
     });
-    const manifest: PgliteImageManifest = { pglite: pgliteVersion(), schema, migrations };
+    const manifest: PgliteImageManifest = {
+      pglite: pgliteVersion(),
+      schema,
+      migrations: applied,
+      source: sourceOf(schema),
+    };
     writeFileSync(image.tarball, packed);
     writeFileSync(image.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
     return manifest;

@@ -35,6 +35,8 @@ export interface PgliteImageManifest {
   readonly schema: string;
   /** How many migrations it holds. */
   readonly migrations: number;
+  /** What it was made from (PGlite's version, the schema, the migrations' text), to skip remaking it. */
+  readonly source: string;
 }
 
 /** The image the build puts beside this module (absent when running from source). */
