@@ -19,7 +19,7 @@ import {
   usableImage,
   type PgliteImage,
 } from '../../src/providers/postgres/pglite-image.js';
-import { packTar, unpackTar, type TarEntry } from '../../src/providers/postgres/ustar.js';
+import { packTar, TarParser, type TarEntry } from '../../src/providers/postgres/ustar.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,37 +43,53 @@ const ENTRIES: TarEntry[] = [
   { path: `deep/${'d'.repeat(90)}/${'f'.repeat(60)}`, type: 'file', data: bytes('long') },
 ];
 
-function roundTrip(entries: TarEntry[]) {
-  return [...unpackTar(packTar(entries))].map((entry) => ({
-    ...entry,
-    data: entry.data && Buffer.from(entry.data).toString('hex'),
-  }));
+const hex = (entry: TarEntry) => ({
+  ...entry,
+  data: entry.data && Buffer.from(entry.data).toString('hex'),
+});
+
+/** What a parser fed `tar` in chunks of `chunkSize` reports, as entries. */
+function readTar(tar: Buffer, chunkSize = tar.length): TarEntry[] {
+  const entries: { path: string; type: 'file' | 'directory'; chunks?: Buffer[] }[] = [];
+  let open = 0;
+  const parser = new TarParser({
+    directory: (path) => entries.push({ path, type: 'directory' }),
+    file: (path) => {
+      open++;
+      entries.push({ path, type: 'file', chunks: [] });
+    },
+    data: (bytes) => entries.at(-1)?.chunks?.push(Buffer.from(bytes)),
+    fileEnd: () => open--,
+  });
+  for (let at = 0; at < tar.length; at += chunkSize) parser.push(tar.subarray(at, at + chunkSize));
+  parser.finish();
+  expect(open).toBe(0);
+  return entries.map(({ path, type, chunks }) =>
+    type === 'file' ? { path, type, data: Buffer.concat(chunks ?? []) } : { path, type },
+  );
 }
 
 describe('ustar', () => {
-  it('reads back the directories and files it wrote, in order, long paths included', () => {
-    const expected = ENTRIES.map((entry) => ({
-      ...entry,
-      data: entry.data && Buffer.from(entry.data).toString('hex'),
-    }));
-    expect(roundTrip(ENTRIES)).toEqual(expected);
-  });
+  it.each([undefined, 1, 7, 511, 512, 4096])(
+    'reads back the directories and files it wrote, in order, long paths included (chunks of %s)',
+    (chunkSize) => {
+      expect(readTar(packTar(ENTRIES), chunkSize).map(hex)).toEqual(ENTRIES.map(hex));
+    },
+  );
 
   it('refuses a damaged header, a truncated archive and one without an end', () => {
     const tar = packTar(ENTRIES);
     const damaged = Buffer.from(tar);
     damaged[3] = 0x41;
-    expect(() => [...unpackTar(damaged)]).toThrow(/checksum/);
+    expect(() => readTar(damaged)).toThrow(/checksum/);
     // base/1/1259's header starts at 2048, its 8 KiB at 2560.
-    expect(() => [...unpackTar(tar.subarray(0, 2560 + 100))]).toThrow(/truncated/);
-    expect(() => [...unpackTar(tar.subarray(0, tar.length - 1024))]).toThrow(/end marker/);
+    expect(() => readTar(tar.subarray(0, 2560 + 100))).toThrow(/truncated/);
+    expect(() => readTar(tar.subarray(0, tar.length - 1024))).toThrow(/end marker/);
   });
 
   it('refuses paths that would leave the directory', () => {
     for (const path of ['../evil', 'base/../../evil', 'a//b']) {
-      expect(() => [...unpackTar(packTar([{ path, type: 'directory' }]))], path).toThrow(
-        /unsafe path/,
-      );
+      expect(() => readTar(packTar([{ path, type: 'directory' }])), path).toThrow(/unsafe path/);
     }
   });
 });
@@ -107,12 +123,12 @@ describe('the prepared data directory image', () => {
     expect(usableImage({ ...image, manifest: join(dir, 'none.json') }, 'millrace')).toBe(undefined);
   });
 
-  it('unpacks into a new directory, private to its owner, leaving nothing beside it', () => {
+  it('unpacks into a new directory, private to its owner, leaving nothing beside it', async () => {
     const dir = scratch();
     const image = writeImage(dir, ENTRIES, manifest);
     const dataDir = join(dir, 'data', 'pgdata');
     expect(isNewDataDir(dataDir)).toBe(true);
-    unpackImage(image, dataDir);
+    await unpackImage(image, dataDir);
     expect(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8')).toBe('18\n');
     expect(readFileSync(join(dataDir, 'base', '1', '1259'))).toHaveLength(8192 + 7);
     expect(readFileSync(join(dataDir, 'base', '1', 'empty'))).toHaveLength(0);
@@ -124,22 +140,25 @@ describe('the prepared data directory image', () => {
     }
   });
 
-  it('unpacks into an empty directory the user made', () => {
+  it('unpacks into an empty directory the user made', async () => {
     const dir = scratch();
     const dataDir = join(dir, 'pgdata');
     mkdirSync(dataDir);
     expect(isNewDataDir(dataDir)).toBe(true);
-    unpackImage(writeImage(dir, ENTRIES, manifest), dataDir);
+    await unpackImage(writeImage(dir, ENTRIES, manifest), dataDir);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
   });
 
-  it('leaves neither a data directory nor a half one behind when the image is damaged', () => {
+  it('leaves neither a data directory nor a half one behind when the image is damaged', async () => {
     const dir = scratch();
     const image = writeImage(dir, ENTRIES, manifest);
     const tar = packTar(ENTRIES);
     writeFileSync(image.tarball, brotliCompressSync(tar.subarray(0, tar.length - 1024)));
     const dataDir = join(dir, 'pgdata');
-    expect(() => unpackImage(image, dataDir)).toThrow(/end marker/);
+    await expect(unpackImage(image, dataDir)).rejects.toThrow(/end marker/);
+    expect(readdirSync(dir).sort()).toEqual(['image.json', 'image.tar.br']);
+    writeFileSync(image.tarball, 'not brotli');
+    await expect(unpackImage(image, dataDir)).rejects.toThrow();
     expect(readdirSync(dir).sort()).toEqual(['image.json', 'image.tar.br']);
   });
 });

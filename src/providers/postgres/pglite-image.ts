@@ -5,21 +5,25 @@
  * WASM instance whose memory (hundreds of MB) stays until the collector finds
  * it; unpacking the image takes a fraction of a second and no instance.
  */
-import { brotliDecompressSync } from 'node:zlib';
+import { brotliDecompressSync, createBrotliDecompress } from 'node:zlib';
 import {
+  closeSync,
+  createReadStream,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
-  writeFileSync,
+  writeSync,
 } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unpackTar } from './ustar.js';
+import { TarParser } from './ustar.js';
 
 export interface PgliteImage {
   /** The data directory as a brotli-compressed tar. */
@@ -70,6 +74,7 @@ export function usableImage(image: PgliteImage, schema: string): PgliteImageMani
   return manifest;
 }
 
+/** The whole tar, for an in-memory database (PGlite loads it itself). */
 export function readImageTar(image: PgliteImage): Buffer {
   return brotliDecompressSync(readFileSync(image.tarball));
 }
@@ -85,24 +90,34 @@ export function isNewDataDir(dataDir: string): boolean {
  * one rename, so a start cut short leaves no half data directory behind to be
  * taken for a real one.
  */
-export function unpackImage(image: PgliteImage, dataDir: string): void {
+export async function unpackImage(image: PgliteImage, dataDir: string): Promise<void> {
   const staging = `${dataDir}.unpacking`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true, mode: 0o700 });
+  const target = (path: string) => join(staging, ...path.split('/'));
+  let fd: number | undefined;
+  const parser = new TarParser({
+    directory: (path) => mkdirSync(target(path), { recursive: true, mode: 0o700 }),
+    file: (path) => {
+      mkdirSync(dirname(target(path)), { recursive: true, mode: 0o700 });
+      fd = openSync(target(path), 'w', 0o600);
+    },
+    data: (bytes) => writeSync(fd as number, bytes),
+    fileEnd: () => {
+      closeSync(fd as number);
+      fd = undefined;
+    },
+  });
   try {
-    for (const entry of unpackTar(readImageTar(image))) {
-      const target = join(staging, ...entry.path.split('/'));
-      if (entry.type === 'directory') {
-        mkdirSync(target, { recursive: true, mode: 0o700 });
-      } else {
-        mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-        writeFileSync(target, entry.data ?? new Uint8Array(), { mode: 0o600 });
-      }
-    }
+    await pipeline(createReadStream(image.tarball), createBrotliDecompress(), async (chunks) => {
+      for await (const chunk of chunks as AsyncIterable<Buffer>) parser.push(chunk);
+    });
+    parser.finish();
     // An empty directory is in the way of the rename on some platforms.
     if (existsSync(dataDir)) rmdirSync(dataDir);
     renameSync(staging, dataDir);
   } catch (error) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(staging, { recursive: true, force: true });
     throw error;
   }

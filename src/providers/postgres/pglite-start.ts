@@ -88,7 +88,7 @@ export async function startPglite(options: PgliteStartOptions): Promise<PGlite> 
   }
   logger.info({ dataDir }, 'creating the data directory from the prepared image');
   try {
-    unpackImage(image, dataDir);
+    await unpackImage(image, dataDir);
     return await fromImage(dataDir, manifest);
   } catch (error) {
     // What came from the image holds nothing of the user's yet: start it over the slow way.

@@ -73,27 +73,91 @@ function number(block: Buffer, start: number, length: number): number {
   return value;
 }
 
-/** Entries in order; throws on anything but plain directories and files, or a path leaving the root. */
-export function* unpackTar(tar: Buffer): Generator<TarEntry> {
-  for (let offset = 0; offset + BLOCK <= tar.length;) {
-    const block = tar.subarray(offset, offset + BLOCK);
-    if (block.every((byte) => byte === 0)) return;
-    if (number(block, 148, 8) !== checksum(block)) throw new Error('tar: bad header checksum');
-    const prefix = text(block, 345, 155);
-    const raw = prefix === '' ? text(block, 0, 100) : `${prefix}/${text(block, 0, 100)}`;
-    const path = raw.replace(/^\/+|\/+$/g, '');
-    if (path.split('/').some((part) => part === '..' || part === '')) {
-      throw new Error(`tar: unsafe path ${raw}`);
-    }
-    const size = number(block, 124, 12);
-    const type = text(block, 156, 1);
-    const dataStart = offset + BLOCK;
-    if (dataStart + size > tar.length) throw new Error('tar: truncated');
-    if (type === '5') yield { path, type: 'directory' };
-    else if (type === '0' || type === '') {
-      yield { path, type: 'file', data: tar.subarray(dataStart, dataStart + size) };
-    } else throw new Error(`tar: unsupported entry type ${type} for ${path}`);
-    offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
+/** What a TarParser finds, in archive order. */
+export interface TarSink {
+  directory(path: string): void;
+  /** A file begins; its bytes follow in `data` calls, then `fileEnd`. */
+  file(path: string, size: number): void;
+  data(bytes: Buffer): void;
+  fileEnd(): void;
+}
+
+interface HeaderEntry {
+  readonly path: string;
+  readonly type: 'file' | 'directory';
+  readonly size: number;
+}
+
+/** A header block, or undefined for the end marker's zero block. */
+function parseHeader(block: Buffer): HeaderEntry | undefined {
+  if (block.every((byte) => byte === 0)) return undefined;
+  if (number(block, 148, 8) !== checksum(block)) throw new Error('tar: bad header checksum');
+  const prefix = text(block, 345, 155);
+  const raw = prefix === '' ? text(block, 0, 100) : `${prefix}/${text(block, 0, 100)}`;
+  const path = raw.replace(/^\/+|\/+$/g, '');
+  if (path.split('/').some((part) => part === '..' || part === '')) {
+    throw new Error(`tar: unsafe path ${raw}`);
   }
-  throw new Error('tar: no end marker');
+  const type = text(block, 156, 1);
+  if (type === '5') return { path, type: 'directory', size: 0 };
+  if (type === '0' || type === '') return { path, type: 'file', size: number(block, 124, 12) };
+  throw new Error(`tar: unsupported entry type ${type} for ${path}`);
+}
+
+/**
+ * Reads an archive as it arrives, chunk by chunk, so no more than a block of
+ * it is held: the image unpacks to 40 MB, which a whole-archive read kept in
+ * the process after the start. Throws on anything but plain directories and
+ * files, or a path leaving the root.
+ */
+export class TarParser {
+  private held = Buffer.alloc(0);
+  /** File bytes still to pass on, then padding to skip. */
+  private fileLeft = 0;
+  private paddingLeft = 0;
+  private ended = false;
+
+  constructor(private readonly sink: TarSink) {}
+
+  push(chunk: Buffer): void {
+    let rest = chunk;
+    while (rest.length > 0 && !this.ended) {
+      if (this.fileLeft > 0) {
+        const bytes = rest.subarray(0, this.fileLeft);
+        this.sink.data(bytes);
+        this.fileLeft -= bytes.length;
+        rest = rest.subarray(bytes.length);
+        if (this.fileLeft === 0) this.sink.fileEnd();
+      } else if (this.paddingLeft > 0) {
+        const skipped = Math.min(this.paddingLeft, rest.length);
+        this.paddingLeft -= skipped;
+        rest = rest.subarray(skipped);
+      } else {
+        const wanted = BLOCK - this.held.length;
+        this.held = Buffer.concat([this.held, rest.subarray(0, wanted)]);
+        rest = rest.subarray(wanted);
+        if (this.held.length === BLOCK) this.header(this.held);
+      }
+    }
+  }
+
+  /** The archive is complete: throws if it stopped short of its end marker. */
+  finish(): void {
+    if (!this.ended) throw new Error(this.fileLeft > 0 ? 'tar: truncated' : 'tar: no end marker');
+  }
+
+  private header(block: Buffer): void {
+    this.held = Buffer.alloc(0);
+    const entry = parseHeader(block);
+    if (entry === undefined) {
+      this.ended = true;
+    } else if (entry.type === 'directory') {
+      this.sink.directory(entry.path);
+    } else {
+      this.sink.file(entry.path, entry.size);
+      this.fileLeft = entry.size;
+      this.paddingLeft = (BLOCK - (entry.size % BLOCK)) % BLOCK;
+      if (entry.size === 0) this.sink.fileEnd();
+    }
+  }
 }
