@@ -97,15 +97,23 @@ async function outboxPublisher(
 async function plainPublisher(keepGoing: () => boolean, outcomes: Outcomes): Promise<Set<string>> {
   const committed = new Set<string>();
   while (keepGoing()) {
-    const published = await millrace.publishBatch(
-      Array.from({ length: 1 + random(20) }, () => ({
-        stream: `item-${random(STREAMS)}`,
-        subject: 'item.changed',
-        data: { plain: true },
-      })),
-    );
-    published.forEach((p) => committed.add(p.id));
-    outcomes.committed += published.length;
+    try {
+      const published = await millrace.publishBatch(
+        Array.from({ length: 1 + random(20) }, () => ({
+          stream: `item-${random(STREAMS)}`,
+          subject: 'item.changed',
+          data: { plain: true },
+        })),
+      );
+      published.forEach((p) => committed.add(p.id));
+      outcomes.committed += published.length;
+    } catch (error) {
+      // The outbox publishers lock streams in no particular order, so a plain
+      // publish can lose deadlocks to them until its own retries give up (on a
+      // busy machine, after 15 s): the error says to try again, and it does.
+      if (!isMillraceError(error) || error.code !== 'conflict' || !error.retriable) throw error;
+      outcomes.lost++;
+    }
     await sleep(random(5));
   }
   return committed;
@@ -176,6 +184,7 @@ it('never lets a reader skip an event when transactions commit out of order', as
   } finally {
     // Readers finish even when a publisher failed, so nothing reads a closed instance.
     stop.done = true;
+    await Promise.allSettled(readers);
   }
   const reads = await Promise.all(readers);
   await waitFor(() => handled.length >= committed.size, 'the consumer to catch up', 20_000);
