@@ -24,7 +24,11 @@ export interface DrainMemory {
   readonly drainPeakRss: number;
   readonly published: number;
   readonly drained: number;
+  /** Events handled when the drain made no progress for STALL_MS, if it stopped so. */
+  readonly stalledAt?: number;
 }
+
+const STALL_MS = 30_000;
 
 function sample(): MemorySample {
   const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
@@ -51,23 +55,37 @@ async function main(distDir: string, dataDir: string, events: number): Promise<D
     heartbeatIntervalMs: 1000,
     handler: () => {
       handled++;
-      // Timers wait while PGlite works, so the peak is sampled from the handler.
+      // Sampled as the drain goes, every 500 events.
       if (handled % 500 === 0) peak = Math.max(peak, process.memoryUsage.rss());
       if (handled === events) finish();
     },
   });
+  let stalledAt: number | undefined;
+  let seen = -1;
+  const watchdog = setInterval(() => {
+    if (handled === seen) {
+      stalledAt = handled;
+      finish();
+    }
+    seen = handled;
+  }, STALL_MS);
   const started = performance.now();
   await consumer.start();
   await done;
-  const drained = Math.round(events / ((performance.now() - started) / 1000));
-  await consumer.stop();
-  steps.push({ step: 'drained', memory: sample() });
-  await millrace.close();
-  return { steps, drainPeakRss: peak, published, drained };
+  clearInterval(watchdog);
+  const drained = Math.round(handled / ((performance.now() - started) / 1000));
+  steps.push({ step: stalledAt === undefined ? 'drained' : 'stalled', memory: sample() });
+  // A stalled consumer may not stop either: the process exits below all the same.
+  if (stalledAt === undefined) {
+    await consumer.stop();
+    await millrace.close();
+  }
+  return { steps, drainPeakRss: peak, published, drained, stalledAt };
 }
 
 const [distDir, dataDir, events] = process.argv.slice(2);
 if (distDir === undefined || dataDir === undefined) {
   throw new Error('usage: embedded-drain.ts <dist-dir> <data-dir> <events>');
 }
-process.stdout.write(`${JSON.stringify(await main(distDir, dataDir, Number(events ?? 20_000)))}\n`);
+const result = await main(distDir, dataDir, Number(events ?? 20_000));
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

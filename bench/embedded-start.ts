@@ -221,9 +221,11 @@ const header = [
 const rows = [startRow('new data directory', fresh), startRow('existing data directory', existing)];
 if (onPostgres.length > 0) rows.push(startRow('PostgreSQL (--database-url)', onPostgres));
 console.log(table([...header, 'RSS when ready', 'peak RSS'], rows));
+const stalled =
+  drain.stalledAt === undefined ? '' : ` (stalled after ${drain.stalledAt} of ${events} events)`;
 console.log(
   `\nOne process on a new data directory: ${drain.published.toLocaleString('en-US')} events/s published, ` +
-    `${drain.drained.toLocaleString('en-US')} events/s drained, ` +
+    `${drain.drained.toLocaleString('en-US')} events/s drained${stalled}, ` +
     `highest RSS during the drain ${mb(drain.drainPeakRss)}\n`,
 );
 console.log(

@@ -109,7 +109,9 @@ export async function unpackImage(image: PgliteImage, dataDir: string): Promise<
     },
   });
   try {
-    await pipeline(createReadStream(image.tarball), createBrotliDecompress(), async (chunks) => {
+    // Chunks of 256 KiB rather than 16: half the JavaScript time for the 40 MB.
+    const decompress = createBrotliDecompress({ chunkSize: 256 * 1024 });
+    await pipeline(createReadStream(image.tarball), decompress, async (chunks) => {
       for await (const chunk of chunks as AsyncIterable<Buffer>) parser.push(chunk);
     });
     parser.finish();
