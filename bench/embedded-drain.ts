@@ -51,7 +51,8 @@ async function main(distDir: string, dataDir: string, events: number): Promise<D
   const consumer = millrace.consumer({
     name: 'drain',
     sequence: { category: 'order' },
-    // The default (250 ms) stalls PGlite drains part way: a bug of its own, not this benchmark's subject.
+    // PGlite drains stall part way, most often at the default 250 ms: a bug of
+    // its own, not this benchmark's subject (stalledAt reports one).
     heartbeatIntervalMs: 1000,
     handler: () => {
       handled++;
