@@ -6,6 +6,7 @@ import {
   postgres,
   type PostgresProvider,
 } from '../../providers/postgres/postgres-provider.js';
+import { cliLogger, logLevel } from '../logger.js';
 import { note, print, printJson } from '../output.js';
 import { findLiveServer } from '../server-file.js';
 import { addDatabaseOptions, embeddedDataDir, type DatabaseOptions } from '../target.js';
@@ -18,6 +19,8 @@ async function applyMigrations(options: DatabaseOptions): Promise<MigrationResul
   const millrace = await Millrace.open({
     // Migrating only: no scheduler, whose LISTEN would hold the one connection.
     deliverDelayed: false,
+    // Logs go to stderr, as every command's do: stdout is the result (--json).
+    logger: cliLogger({ json: false, level: logLevel('warn'), out: process.stderr }),
     provider:
       options.databaseUrl !== undefined
         ? postgres({
