@@ -12,7 +12,7 @@ import { resolveKafkaOptions, type KafkaOptions } from './kafka-options.js';
 
 export type { KafkaOptions } from './kafka-options.js';
 
-export const KAFKA_CLIENT_PACKAGE = '@platformatic/kafka';
+const KAFKA_CLIENT_PACKAGE = '@platformatic/kafka';
 
 /** A provider over a Kafka cluster: `kafka({ brokers: ['127.0.0.1:9092'] })`. */
 export function kafka(options: KafkaOptions & { logger?: Logger } = {}): ProviderFactory {
