@@ -51,9 +51,6 @@ async function main(distDir: string, dataDir: string, events: number): Promise<D
   const consumer = millrace.consumer({
     name: 'drain',
     sequence: { category: 'order' },
-    // PGlite drains stall part way, most often at the default 250 ms: a bug of
-    // its own, not this benchmark's subject (stalledAt reports one).
-    heartbeatIntervalMs: 1000,
     handler: () => {
       handled++;
       // Sampled as the drain goes, every 500 events.

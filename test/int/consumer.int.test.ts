@@ -128,6 +128,47 @@ describe.each(PROVIDERS)('a consumer on %s', (providerName) => {
     expect(new Set(reads).size).toBe(1);
   });
 
+  it('reads on once a full window empties in one go (a slow event, then fast ones)', async () => {
+    // One stream: nothing retires while its first event's handler waits, so
+    // reading stops when the window is full; the handlers that follow finish
+    // at once, emptying the whole window within one turn.
+    const events = 1_500;
+    await publishOrders(events, 1);
+    const log = millrace.provider.log;
+    const read = log.read.bind(log);
+    let delivered = 0;
+    log.read = async (request) => {
+      const page = await read(request);
+      delivered += page.events.length;
+      return page;
+    };
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const handled: Event[] = [];
+    const consumer = millrace.consumer({
+      name: 'full-window',
+      sequence: { category: 'order' },
+      batchSize: 50,
+      pollIntervalMs: 60_000,
+      handler: (event) => {
+        handled.push(event);
+        return event.version === 0 ? gate : undefined;
+      },
+    });
+    running.push(consumer as Consumer<unknown>);
+    try {
+      await consumer.start();
+      // The window holds at most 1,000 events: reading has stopped there.
+      await waitFor(() => delivered >= 1_000, 'a full delivery window');
+      expect(delivered).toBeLessThan(events);
+      open();
+      await waitFor(() => handled.length === events, `all ${events} events handled`);
+    } finally {
+      log.read = read;
+    }
+    expectStreamOrder(handled);
+  });
+
   it('gives every consumer every event (fan-out) and applies subject filters', async () => {
     const all: Event[] = [];
     const created: Event[] = [];

@@ -162,6 +162,9 @@ export class PartitionWorker {
       this.startWhatMay(this.frontier);
     }
     this.advance();
+    // What just retired may have made room in a full window: a read skipped
+    // above for want of room is asked for now, or nothing would ever ask again.
+    if (!stopSignal.aborted) this.readIfDue();
     const idle = this.running.size === 0 && !this.records.busy && !this.reading;
     if (stopSignal.aborted && idle && !this.slots.waiting) this.close();
   }
