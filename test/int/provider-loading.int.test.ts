@@ -1,6 +1,7 @@
 /**
  * Providers load on demand: opening PostgreSQL or PGlite never loads the
- * Kafka client, and a server-backed application never loads PGlite. Each case
+ * Kafka client, a server-backed application never loads PGlite, and an
+ * embedded one never loads the PostgreSQL client. Each case
  * runs in a process of its own with a module-load recorder, and the Kafka
  * case is the control that shows the recorder sees the client when it loads.
  */
@@ -18,6 +19,7 @@ const HOOK = fileURLToPath(new URL('../support/loads/record-module-loads.mjs', i
 const SCRIPT = fileURLToPath(new URL('../support/loads/open-provider.ts', import.meta.url));
 const KAFKA_CLIENT = '/node_modules/@platformatic/kafka/';
 const PGLITE = '/node_modules/@electric-sql/pglite/';
+const PG_CLIENT = '/node_modules/pg/';
 
 const dir = mkdtempSync(join(tmpdir(), 'millrace-loads-'));
 const schemas: string[] = [];
@@ -52,16 +54,17 @@ describe('providers load on demand', () => {
     schemas.push(schema);
     const outcome = await openIn('postgres', TEST_DATABASE_URL, schema);
     expect(outcome).toMatchObject({ opened: true, events: 1 });
-    expect(loads(outcome, '/node_modules/pg/')).toBe(true);
+    expect(loads(outcome, PG_CLIENT)).toBe(true);
     expect(loads(outcome, KAFKA_CLIENT)).toBe(false);
     expect(loads(outcome, PGLITE)).toBe(false);
   });
 
-  it('PGlite does not load the Kafka client', async () => {
+  it('PGlite loads neither the Kafka client nor the PostgreSQL client', async () => {
     const outcome = await openIn('pglite');
     expect(outcome).toMatchObject({ opened: true, events: 1 });
     expect(loads(outcome, PGLITE)).toBe(true);
     expect(loads(outcome, KAFKA_CLIENT)).toBe(false);
+    expect(loads(outcome, PG_CLIENT)).toBe(false);
   });
 
   it('Kafka loads its client when opened, and only then', async () => {

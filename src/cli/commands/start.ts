@@ -82,7 +82,9 @@ function announceTarget(options: StartOptions, logger: Logger): void {
 }
 
 /**
- * The HTTP server's modules load once the database is open, so the first
+ * The HTTP server's modules load while the database opens (the embedded
+ * one spends part of its start off the main thread, compiling WebAssembly
+ * and reading files); asked for after the open has begun, so its first
  * progress line does not wait for them.
  */
 async function openWithServer(
@@ -90,9 +92,13 @@ async function openWithServer(
   logger: Logger,
 ): Promise<{ millrace: Millrace; createServer: typeof ServerModule.createServer }> {
   announceTarget(options, logger);
-  const millrace = await openMillrace(options, logger, retentionOf(options));
+  const opening = openMillrace(options, logger, retentionOf(options));
+  const serverModule = import('../../server/server.js');
+  // Reported through the await below, once the database is open (or not at all if the open fails).
+  serverModule.catch(() => undefined);
+  const millrace = await opening;
   try {
-    const { createServer } = await import('../../server/server.js');
+    const { createServer } = await serverModule;
     return { millrace, createServer };
   } catch (error) {
     await millrace.close();

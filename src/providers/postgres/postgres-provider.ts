@@ -23,8 +23,6 @@ import type { Logger } from '../../core/logger.js';
 import type { Database } from './database.js';
 import { translated } from './errors.js';
 import { migrate, type MigrationResult } from './migrate.js';
-import { PgClientDatabase } from './pg-client-database.js';
-import { PgDatabase } from './pg-database.js';
 import { PgLog } from './pg-log.js';
 import { PgNotifier } from './pg-notifier.js';
 import { PgDeliveries } from './pg-deliveries.js';
@@ -211,11 +209,13 @@ export function postgres(options: PostgresOptions): ProviderFactory {
   }
   return {
     kind: 'postgres',
-    open: (context) =>
-      PostgresProvider.open(
-        options.client ? new PgClientDatabase(options.client) : new PgDatabase(options),
-        { ...options, logger: context?.logger },
-      ),
+    // The client (pg) loads on open: an embedded database never needs it.
+    open: async (context) => {
+      const db = options.client
+        ? new (await import('./pg-client-database.js')).PgClientDatabase(options.client)
+        : new (await import('./pg-database.js')).PgDatabase(options);
+      return PostgresProvider.open(db, { ...options, logger: context?.logger });
+    },
   };
 }
 
