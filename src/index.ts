@@ -23,6 +23,10 @@ export type { Decision, Handler, HandlerContext } from './core/consumer/handler.
 export type { Ordering } from './core/consumer/delivery-window.js';
 export { DeadLetters } from './core/deliveries/dead-letters.js';
 export type { DeadLetterQuery } from './core/deliveries/dead-letters.js';
+export { ApiKeys } from './core/keys/api-keys.js';
+export type { CreatedApiKey, NewKeyOptions } from './core/keys/api-keys.js';
+export { KEY_SCOPES } from './core/contracts/keys.js';
+export type { ApiKeyRecord, KeyScope, KeyStore } from './core/contracts/keys.js';
 export type {
   DeliveryError,
   DeliveryFilter,
@@ -57,8 +61,10 @@ export {
   ConflictError,
   ConnectionError,
   FencedError,
+  ForbiddenError,
   MillraceError,
   NotFoundError,
+  UnauthorizedError,
   UnsupportedError,
   ValidationError,
   isMillraceError,

@@ -3,6 +3,7 @@
  * over whichever provider was chosen. Handler code never sees the provider.
  */
 import { DeadLetters } from './core/deliveries/dead-letters.js';
+import { ApiKeys } from './core/keys/api-keys.js';
 import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
 import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
 import type { LeaderView, MemberView } from './core/contracts/membership.js';
@@ -167,6 +168,7 @@ function withoutCursor(event: ListedScheduledEvent): PendingScheduledEvent {
 
 export class Millrace {
   private deadLetterDesk: DeadLetters | undefined;
+  private keyDesk: ApiKeys | undefined;
   private readonly hub: WakeupHub;
   private readonly consumers = new Set<Consumer<never>>();
   private closed = false;
@@ -210,6 +212,12 @@ export class Millrace {
 
   get capabilities(): ProviderCapabilities {
     return this.provider.capabilities;
+  }
+
+  /** API keys of the HTTP API: create, list, revoke, verify. */
+  get keys(): ApiKeys {
+    this.keyDesk ??= new ApiKeys(this.provider.keys, () => this.assertOpen());
+    return this.keyDesk;
   }
 
   /** Dead letters: list, inspect, retry, discard. */

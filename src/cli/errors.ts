@@ -23,6 +23,10 @@ export function exitCodeOf(error: unknown): number {
   if (isMillraceError(error) && error.code === 'validation') {
     return ENVIRONMENT_REASONS.has(error.reason ?? '') ? EXIT_FAILURE : EXIT_USAGE;
   }
+  // A missing, wrong or too narrow --api-key is what was typed, too.
+  if (isMillraceError(error) && (error.code === 'unauthorized' || error.code === 'forbidden')) {
+    return EXIT_USAGE;
+  }
   return EXIT_FAILURE;
 }
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { consumersCommand } from './commands/consumers.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { resetCommand } from './commands/reset.js';
+import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { pruneCommand } from './commands/prune.js';
 import { publishCommand } from './commands/publish.js';
@@ -28,5 +29,6 @@ export function buildProgram(version: string): Command {
   deadLettersCommand(program);
   resetCommand(program);
   pruneCommand(program);
+  keysCommand(program);
   return program;
 }

@@ -34,6 +34,8 @@ export interface DatabaseOptions {
 
 export interface TargetOptions extends DatabaseOptions {
   url?: string;
+  /** Sent to a server with keys in force; a database opened directly needs none. */
+  apiKey?: string;
 }
 
 export function addDatabaseOptions(command: Command): Command {
@@ -71,6 +73,11 @@ export function addTargetOptions(command: Command): Command {
     new Option('--url <url>', 'a millrace server to talk to')
       .env('MILLRACE_URL')
       .argParser(serverUrl),
+  );
+  command.addOption(
+    new Option('--api-key <key>', 'the API key to send to a server that has keys').env(
+      'MILLRACE_API_KEY',
+    ),
   );
   return addDatabaseOptions(command);
 }
@@ -112,10 +119,10 @@ function describeTarget(options: DatabaseOptions): string {
 }
 
 export async function openClient(options: TargetOptions): Promise<MillraceClient> {
-  if (options.url !== undefined) return new HttpClient(options.url);
+  if (options.url !== undefined) return new HttpClient(options.url, options.apiKey);
   if (options.databaseUrl === undefined && options.kafka === undefined) {
     const server = await findLiveServer(options.dataDir);
-    if (server !== undefined) return new HttpClient(server.url);
+    if (server !== undefined) return new HttpClient(server.url, options.apiKey);
   }
   const millrace = await openMillrace(options);
   return new DirectClient(millrace, describeTarget(options));

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'fenced'
   | 'unsupported'
   | 'closed'
-  | 'timeout';
+  | 'timeout'
+  | 'unauthorized'
+  | 'forbidden';
 
 export interface ErrorOptions {
   /** A finer-grained, stable reason inside the code, e.g. `payload_too_large`. */
@@ -95,6 +97,20 @@ export class UnsupportedError extends MillraceError {
 export class ClosedError extends MillraceError {
   constructor(message: string, options?: ErrorOptions) {
     super('closed', message, false, options);
+  }
+}
+
+/** No credentials, or ones that are not (or no longer) valid: who is asking is unknown. */
+export class UnauthorizedError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('unauthorized', message, false, options);
+  }
+}
+
+/** Valid credentials that do not allow this: a key without the scope, another member's token. */
+export class ForbiddenError extends MillraceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('forbidden', message, false, options);
   }
 }
 

@@ -32,6 +32,8 @@ const STATUS: Record<ErrorCode, number> = {
   connection: 503,
   closed: 503,
   timeout: 504,
+  unauthorized: 401,
+  forbidden: 403,
 };
 
 // Reasons whose meaning HTTP has its own status for, whatever the code.

@@ -15,7 +15,13 @@ function isLoopbackName(name: string): boolean {
   return LOOPBACK_NAMES.has(name) || IPV4_LOOPBACK.test(name);
 }
 
-function isLoopbackAddress(address: string): boolean {
+/** Whether an address to listen on (`--host`) is loopback: `localhost`, `127.x.x.x`, `::1`. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return name === '::1' || isLoopbackName(name);
+}
+
+export function isLoopbackAddress(address: string): boolean {
   return address === '::1' || /^(?:::ffff:)?127\./.test(address);
 }
 

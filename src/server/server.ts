@@ -1,10 +1,12 @@
 /**
- * The HTTP server: publish, read (with long polling), inspect consumers.
+ * The HTTP server: publish, read (with long polling), inspect consumers,
+ * manage API keys; every route guarded by its access (auth.ts).
  * JSON everywhere; positions travel as decimal strings. Every refusal, the
  * router's and node's included, is a 4xx in the one error shape.
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { guardRoutes, KeyGate } from './auth.js';
 import { errorReply, hostRefusedReply, routeMissReply } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import { HostGuard } from './hosts.js';
@@ -15,6 +17,7 @@ import { RouteMethods } from './route-methods.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
 import { pruneRoutes } from './routes/prune.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
@@ -106,6 +109,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     done(null, payload);
   });
 
+  const gate = new KeyGate(millrace.keys);
+  guardRoutes(app, gate);
+
   const budget = readBudget(resolved.maxReadBytes, millrace.maxEventBytes);
   const waiter = new EventWaiter(millrace, (read) => readEvents(millrace, read, budget));
   healthRoutes(app, millrace);
@@ -115,5 +121,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
   deadLetterRoutes(app, millrace, budget);
   pruneRoutes(app, millrace);
   scheduledRoutes(app, millrace, budget);
+  keyRoutes(app, millrace, gate);
   return app;
 }

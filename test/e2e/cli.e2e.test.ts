@@ -74,6 +74,7 @@ describe('millrace --help and bad arguments', () => {
     'dead-letters',
     'reset',
     'prune',
+    'keys',
   ])('%s --help prints usage and exits 0', async (command) => {
     const result = await runCli([command, '--help'], { cwd });
     expect(result.code).toBe(0);

@@ -145,6 +145,22 @@ describe('kafka provider', () => {
     await second.stop();
   });
 
+  it('keeps API keys in a compacted topic every instance sees: made, verified, revoked', async () => {
+    const prefix = newPrefix();
+    const one = await open(prefix);
+    const two = await open(prefix);
+    expect(await two.keys.anyActive()).toBe(false);
+    const created = await one.keys.create({ name: 'ops', scopes: ['admin'] });
+    expect(await two.keys.verify(created.key)).toMatchObject({ id: created.id, name: 'ops' });
+    expect(await two.keys.verify(`${created.key.slice(0, -1)}x`)).toBeUndefined();
+    await two.keys.revoke(created.id);
+    expect(await one.keys.verify(created.key)).toBeUndefined();
+    expect(await one.keys.anyActive()).toBe(false);
+    const [listed] = await one.keys.list();
+    expect(listed).toMatchObject({ id: created.id, name: 'ops' });
+    expect(listed?.revokedAt).toBeInstanceOf(Date);
+  });
+
   it('fails to open with a ConnectionError naming the brokers and how to start one', async () => {
     const failure = await Millrace.open({
       logger: recordingLogger(),

@@ -2,6 +2,8 @@
  * What every command needs from millrace, whether it talks to a server over
  * HTTP or opens the database itself. Commands never care which.
  */
+import type { NewKeyOptions } from '../../core/keys/api-keys.js';
+import type { CreatedKeyJson, KeyJson } from '../../server/wire/keys.js';
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
 import type { StartFromInput } from '../../core/consumer/options.js';
 import type { ReadPage } from '../../core/contracts/log.js';
@@ -51,5 +53,9 @@ export interface MillraceClient {
   deadLetter(consumer: string, eventId: string): Promise<DeliveryJson>;
   retryDeadLetters(filter: DeliveryFilter): Promise<number>;
   discardDeadLetters(filter: DeliveryFilter): Promise<number>;
+  /** API keys of the HTTP API; a new key's text is in its answer, once. */
+  createKey(options: NewKeyOptions): Promise<CreatedKeyJson>;
+  listKeys(): Promise<KeyJson[]>;
+  revokeKey(id: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,6 +8,13 @@ import type { PruneOptions } from '../../core/retention/prune-options.js';
 import type { PublishInput, PublishResult } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
 import type { ConsumerStatus, Millrace, ScheduledOptions } from '../../millrace.js';
+import type { NewKeyOptions } from '../../core/keys/api-keys.js';
+import {
+  createdKeyJson,
+  keyJson,
+  type CreatedKeyJson,
+  type KeyJson,
+} from '../../server/wire/keys.js';
 import { EventWaiter } from '../../server/event-waiter.js';
 import type { ClientReadOptions, MillraceClient, ScheduledList } from './client.js';
 
@@ -88,6 +95,18 @@ export class DirectClient implements MillraceClient {
 
   prune(options: PruneOptions): Promise<PruneResult> {
     return this.millrace.prune(options);
+  }
+
+  async createKey(options: NewKeyOptions): Promise<CreatedKeyJson> {
+    return createdKeyJson(await this.millrace.keys.create(options));
+  }
+
+  async listKeys(): Promise<KeyJson[]> {
+    return (await this.millrace.keys.list()).map(keyJson);
+  }
+
+  revokeKey(id: string): Promise<void> {
+    return this.millrace.keys.revoke(id);
   }
 
   close(): Promise<void> {

@@ -34,6 +34,13 @@ import {
   CancelResponse,
   ScheduledResponse,
 } from '../../server/wire/responses.js';
+import type { NewKeyOptions } from '../../core/keys/api-keys.js';
+import {
+  CreatedKeyJson,
+  KeysResponse,
+  RevokeKeyResponse,
+  type KeyJson,
+} from '../../server/wire/keys.js';
 import type { ClientReadOptions, MillraceClient, ScheduledList } from './client.js';
 
 const ERROR_CODES: readonly string[] = [
@@ -44,6 +51,9 @@ const ERROR_CODES: readonly string[] = [
   'fenced',
   'unsupported',
   'closed',
+  'timeout',
+  'unauthorized',
+  'forbidden',
 ] satisfies ErrorCode[];
 
 function causeOf(error: unknown): string {
@@ -68,8 +78,26 @@ function errorFrom(base: string, status: number, body: unknown, text: string): E
 export class HttpClient implements MillraceClient {
   private readonly base: string;
 
-  constructor(readonly description: string) {
+  /** `apiKey`: sent as `Authorization: Bearer`, for a server with keys in force. */
+  constructor(
+    readonly description: string,
+    private readonly apiKey?: string,
+  ) {
     this.base = description.replace(/\/+$/, '');
+  }
+
+  createKey(options: NewKeyOptions): Promise<CreatedKeyJson> {
+    return this.postJson(CreatedKeyJson, '/v1/keys', options);
+  }
+
+  async listKeys(): Promise<KeyJson[]> {
+    return (await this.request(KeysResponse, '/v1/keys')).keys;
+  }
+
+  async revokeKey(id: string): Promise<void> {
+    await this.request(RevokeKeyResponse, `/v1/keys/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+    });
   }
 
   async publish(event: PublishInput): Promise<PublishResult> {
@@ -191,7 +219,9 @@ export class HttpClient implements MillraceClient {
   ): Promise<z.output<Schema>> {
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, init);
+      const headers = new Headers(init.headers);
+      if (this.apiKey !== undefined) headers.set('authorization', `Bearer ${this.apiKey}`);
+      response = await fetch(`${this.base}${path}`, { ...init, headers });
     } catch (error) {
       if (init.signal?.aborted) throw error;
       throw new ConnectionError(

@@ -3,7 +3,9 @@ import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Millrace } from '../../millrace.js';
 import type * as ServerModule from '../../server/server.js';
+import { isLoopbackHost } from '../../server/hosts.js';
 import { integer } from '../arguments.js';
+import { UsageError } from '../errors.js';
 import { startDemo, type Demo } from '../demo.js';
 import { cliLogger, logLevel } from '../logger.js';
 import { print } from '../output.js';
@@ -36,8 +38,22 @@ function urlOf(address: AddressInfo, host: string): string {
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${address.port}`;
 }
 
-function printWelcome(url: string, options: StartOptions, provider: string): void {
-  const flags = options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${options.dataDir}`;
+function dataDirFlag(options: StartOptions): string {
+  return options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${options.dataDir}`;
+}
+
+/** Listening beyond loopback with no key in force would let anyone who reaches it act. */
+async function refuseOpenNetwork(millrace: Millrace, options: StartOptions): Promise<boolean> {
+  const keys = await millrace.keys.anyActive();
+  if (keys || isLoopbackHost(options.host)) return keys;
+  throw new UsageError(
+    `refusing to listen on ${options.host} with no API keys: anyone who reaches it could publish, read and reset consumers; ` +
+      `create one first (npx millrace keys create --name admin --scope admin${dataDirFlag(options)}) or listen on 127.0.0.1`,
+  );
+}
+
+function printWelcome(url: string, options: StartOptions, provider: string, keys: boolean): void {
+  const flags = dataDirFlag(options);
   const where =
     options.kafka !== undefined
       ? `${provider}, brokers ${options.kafka}, topics ${options.kafkaPrefix}.<category>`
@@ -51,7 +67,12 @@ function printWelcome(url: string, options: StartOptions, provider: string): voi
   print(`  npx millrace publish order-1 order.created '{"total":5}'${flags}`);
   print(`  npx millrace tail${flags}`);
   print(`  npx millrace consumers${flags}`);
-  print(`  curl ${url}/v1/events`);
+  if (keys) {
+    print(`  curl -H "Authorization: Bearer $MILLRACE_API_KEY" ${url}/v1/events`);
+    print('API keys are in force: set MILLRACE_API_KEY (or pass --api-key) in that terminal.');
+  } else {
+    print(`  curl ${url}/v1/events`);
+  }
   print('Ctrl-C stops the server.');
   print('');
 }
@@ -123,6 +144,7 @@ async function runServer(options: StartOptions): Promise<void> {
   const app = createServer({ millrace, logger, allowedHosts: options.allowedHost });
   let demo: Demo | undefined;
   try {
+    const keys = await refuseOpenNetwork(millrace, options);
     await app.listen({ port: options.port, host: options.host });
     const url = urlOf(app.server.address() as AddressInfo, options.host);
     const provider = millrace.provider.kind;
@@ -133,7 +155,7 @@ async function runServer(options: StartOptions): Promise<void> {
       startedAt: new Date().toISOString(),
     });
     process.once('exit', () => removeServerFile(options.dataDir));
-    if (!options.json) printWelcome(url, options, provider);
+    if (!options.json) printWelcome(url, options, provider, keys);
     if (options.demo) demo = await startDemo(millrace, logger);
     const signal = await stopping;
     logger.info({ signal }, 'stopping: draining consumers, closing the server');

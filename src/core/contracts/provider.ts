@@ -5,6 +5,7 @@
 import type { Logger } from '../logger.js';
 import type { SequenceKind } from '../sequence.js';
 import type { DeliveryStore } from './deliveries.js';
+import type { KeyStore } from './keys.js';
 import type { LogStore } from './log.js';
 import type { Membership } from './membership.js';
 import type { PositionStore } from './positions.js';
@@ -44,6 +45,8 @@ export interface Provider {
   /** Retries, dead letters and cancellations: written only off the happy path. */
   readonly deliveries: DeliveryStore;
   readonly registry: ConsumerRegistry;
+  /** API keys of the HTTP API, shared by every server over this provider. */
+  readonly keys: KeyStore;
   /** Present when `capabilities.wakeups`. */
   readonly wakeups: WakeupSource | undefined;
   readonly membership: Membership;

@@ -101,6 +101,10 @@ export class KafkaNames {
     return `${this.prefix}._deliveries`;
   }
 
+  get keysTopic(): string {
+    return `${this.prefix}._keys`;
+  }
+
   /** The category of one of our topics, or undefined for any other topic. */
   categoryOf(topic: string): string | undefined {
     const head = `${this.prefix}.`;

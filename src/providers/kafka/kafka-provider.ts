@@ -20,6 +20,7 @@ import { KafkaOffsets } from './kafka-offsets.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { KafkaPositions } from './kafka-positions.js';
 import { decodeConsumer, KafkaRegistry } from './kafka-registry.js';
+import { KafkaKeys, decodeKey } from './kafka-keys.js';
 import { KafkaTable } from './kafka-table.js';
 
 export const KAFKA_CAPABILITIES: ProviderCapabilities = {
@@ -41,6 +42,7 @@ export class KafkaProvider implements Provider {
   readonly positions: KafkaPositions;
   readonly deliveries: KafkaDeliveries;
   readonly registry: KafkaRegistry;
+  readonly keys: KafkaKeys;
   readonly membership: KafkaMembership;
   readonly wakeups = undefined;
   readonly delayed = undefined;
@@ -55,7 +57,9 @@ export class KafkaProvider implements Provider {
     const groups = new KafkaGroupOffsets(cluster);
     const consumers = new KafkaTable(cluster, cluster.names.consumersTopic, decodeConsumer);
     const deliveries = new KafkaTable(cluster, cluster.names.deliveriesTopic, decodeDelivery);
-    this.tables = [consumers, deliveries] as KafkaTable<unknown>[];
+    const keys = new KafkaTable(cluster, cluster.names.keysTopic, decodeKey);
+    this.tables = [consumers, deliveries, keys] as KafkaTable<unknown>[];
+    this.keys = new KafkaKeys(keys);
     this.log = new KafkaLog(cluster, offsets);
     this.deliveries = new KafkaDeliveries(deliveries);
     this.registry = new KafkaRegistry(cluster, consumers, offsets, groups, this.deliveries);

@@ -4,6 +4,7 @@
  * processes share one database, so a test can close millrace and open it
  * again (a restart) or run two instances side by side.
  */
+import type { StoredApiKey } from '../../core/contracts/keys.js';
 import type { DeliveryRecord } from '../../core/contracts/deliveries.js';
 import type { PartitionPosition } from '../../core/contracts/positions.js';
 import type { ConsumerRecord } from '../../core/contracts/registry.js';
@@ -33,6 +34,7 @@ export class MemoryData {
   /** Per stream, its events in version order. */
   readonly streams = new Map<string, StoredEvent[]>();
   readonly consumers = new Map<string, ConsumerRecord>();
+  readonly keys = new Map<string, StoredApiKey>();
   /** Per consumer, per partition. */
   readonly positions = new Map<string, Map<number, PartitionPosition>>();
   /** Per consumer, per event id: deliveries off the happy path. */

@@ -28,6 +28,7 @@ import {
 } from './memory-options.js';
 import { MemoryPositions } from './memory-positions.js';
 import { MemoryPrunableLog } from './memory-retention.js';
+import { MemoryKeys } from './memory-keys.js';
 import { MemoryRegistry } from './memory-registry.js';
 import { MemoryScheduledEvents } from './memory-scheduled.js';
 import { MAX_PARTITIONS } from './memory-scan.js';
@@ -54,6 +55,7 @@ export class MemoryProvider implements Provider {
   readonly positions: MemoryPositions;
   readonly deliveries: MemoryDeliveries;
   readonly registry: MemoryRegistry;
+  readonly keys: MemoryKeys;
   readonly retention: LogPruner;
   readonly wakeups: MemoryWakeups;
   readonly members: MemoryMembershipStore;
@@ -71,6 +73,7 @@ export class MemoryProvider implements Provider {
     this.positions = new MemoryPositions(data, assertOpen);
     this.deliveries = new MemoryDeliveries(data.deliveries, assertOpen);
     this.registry = new MemoryRegistry(data, assertOpen);
+    this.keys = new MemoryKeys(data.keys, assertOpen);
     this.retention = new LogPruner({
       log: this.log,
       registry: this.registry,

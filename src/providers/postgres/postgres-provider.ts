@@ -28,6 +28,7 @@ import { PgNotifier } from './pg-notifier.js';
 import { PgDeliveries } from './pg-deliveries.js';
 import { PgPositions } from './pg-positions.js';
 import { PgRegistry } from './pg-registry.js';
+import { PgKeys } from './pg-keys.js';
 import { PgScheduledEvents, SCHEDULER_LEASE } from './pg-scheduled.js';
 import { PgPrunableLog } from './pg-retention.js';
 import { PgWakeups } from './pg-wakeups.js';
@@ -99,6 +100,7 @@ export class PostgresProvider implements Provider {
   readonly positions: PgPositions;
   readonly deliveries: PgDeliveries;
   readonly registry: PgRegistry;
+  readonly keys: PgKeys;
   readonly wakeups: PgWakeups;
   readonly membership: AllocatedMembership;
   readonly members: PgMembershipStore;
@@ -122,6 +124,7 @@ export class PostgresProvider implements Provider {
     this.positions = new PgPositions(db, this.book);
     this.deliveries = new PgDeliveries(db, this.book);
     this.registry = new PgRegistry(db, this.book);
+    this.keys = new PgKeys(db, this.book);
     this.retention = new LogPruner({
       log: this.log,
       registry: this.registry,

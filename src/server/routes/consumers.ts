@@ -7,18 +7,20 @@ import { ResetBody, resetTarget } from '../wire/reset.js';
 import { consumerJson, type ConsumerJson, type ConsumersResponse } from '../wire/responses.js';
 
 export function consumerRoutes(app: FastifyInstance, millrace: Millrace): void {
-  app.get('/v1/consumers', async (): Promise<z.input<typeof ConsumersResponse>> => ({
+  const read = { config: { access: 'read' as const } };
+  const admin = { config: { access: 'admin' as const } };
+  app.get('/v1/consumers', read, async (): Promise<z.input<typeof ConsumersResponse>> => ({
     consumers: (await millrace.consumerStatuses()).map(consumerJson),
   }));
 
-  app.post('/v1/consumers/:name/reset', async (request) => {
+  app.post('/v1/consumers/:name/reset', admin, async (request) => {
     const { name } = parseRequest(ConsumerParams, request.params, 'params');
     const body = parseRequest(ResetBody, request.body ?? {}, 'body');
     await millrace.resetConsumer(name, resetTarget(body));
     return { consumer: name, reset: true as const };
   });
 
-  app.get('/v1/consumers/:name', async (request): Promise<z.input<typeof ConsumerJson>> => {
+  app.get('/v1/consumers/:name', read, async (request): Promise<z.input<typeof ConsumerJson>> => {
     const { name } = parseRequest(ConsumerParams, request.params, 'params');
     return consumerJson(await millrace.consumerStatus(name));
   });

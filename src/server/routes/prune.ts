@@ -6,8 +6,12 @@ import { PruneBody, pruneJson, type PruneResponse } from '../wire/prune.js';
 
 /** Prunes old events now; never past a consumer's position unless `force`. */
 export function pruneRoutes(app: FastifyInstance, millrace: Millrace): void {
-  app.post('/v1/prune', async (request): Promise<z.input<typeof PruneResponse>> => {
-    const body = parseRequest(PruneBody, request.body ?? {}, 'body');
-    return pruneJson(await millrace.prune(body));
-  });
+  app.post(
+    '/v1/prune',
+    { config: { access: 'admin' } },
+    async (request): Promise<z.input<typeof PruneResponse>> => {
+      const body = parseRequest(PruneBody, request.body ?? {}, 'body');
+      return pruneJson(await millrace.prune(body));
+    },
+  );
 }

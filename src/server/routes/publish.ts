@@ -8,14 +8,18 @@ import { publishedJson, type PublishResponse } from '../wire/responses.js';
 
 /** One event, or `{ events: [...] }` published atomically in one round trip. */
 export function publishRoutes(app: FastifyInstance, millrace: Millrace): void {
-  app.post('/v1/events', async (request, reply): Promise<z.input<typeof PublishResponse>> => {
-    // The core refuses expectedVersion with deliverAt (deliver_at_with_expected_version).
-    const published = isBatchBody(request.body)
-      ? await millrace.publishBatch(
-          parseRequest(BatchBody, request.body, 'body').events as PublishInput[],
-        )
-      : [await millrace.publish(parseRequest(EventBody, request.body, 'body') as PublishInput)];
-    void reply.code(201);
-    return { events: published.map(publishedJson) };
-  });
+  app.post(
+    '/v1/events',
+    { config: { access: 'publish' } },
+    async (request, reply): Promise<z.input<typeof PublishResponse>> => {
+      // The core refuses expectedVersion with deliverAt (deliver_at_with_expected_version).
+      const published = isBatchBody(request.body)
+        ? await millrace.publishBatch(
+            parseRequest(BatchBody, request.body, 'body').events as PublishInput[],
+          )
+        : [await millrace.publish(parseRequest(EventBody, request.body, 'body') as PublishInput)];
+      void reply.code(201);
+      return { events: published.map(publishedJson) };
+    },
+  );
 }

@@ -16,8 +16,9 @@ export interface ReadRouteDeps {
 }
 
 export function readRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
+  const read = { config: { access: 'read' as const } };
   // The answer is a ReadResponse, written as text: its events were serialised to measure them.
-  app.get('/v1/events', async (request, reply) => {
+  app.get('/v1/events', read, async (request, reply) => {
     const { waitMs, ...options } = parseRequest(ReadQuery, request.query, 'query');
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
@@ -26,7 +27,7 @@ export function readRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
     return reply.type('application/json; charset=utf-8').send(page.body);
   });
 
-  app.get('/v1/end', async (): Promise<z.input<typeof EndResponse>> => ({
+  app.get('/v1/end', read, async (): Promise<z.input<typeof EndResponse>> => ({
     position: await deps.millrace.end(),
   }));
 }

@@ -13,7 +13,7 @@ export function scheduledRoutes(
   budget: ReadBudget,
 ): void {
   // A ScheduledResponse, cut to the byte budget and written as text.
-  app.get('/v1/scheduled', async (request, reply) => {
+  app.get('/v1/scheduled', { config: { access: 'read' } }, async (request, reply) => {
     const query = parseRequest(ScheduledQuery, request.query, 'query');
     const [count, page] = await Promise.all([
       millrace.scheduledCount(),
@@ -23,8 +23,12 @@ export function scheduledRoutes(
     return reply.type('application/json; charset=utf-8').send(body);
   });
 
-  app.delete('/v1/scheduled/:id', async (request): Promise<z.input<typeof CancelResponse>> => {
-    const { id } = parseRequest(ScheduledParams, request.params, 'params');
-    return { cancelled: await millrace.cancelScheduled(id) };
-  });
+  app.delete(
+    '/v1/scheduled/:id',
+    { config: { access: 'publish' } },
+    async (request): Promise<z.input<typeof CancelResponse>> => {
+      const { id } = parseRequest(ScheduledParams, request.params, 'params');
+      return { cancelled: await millrace.cancelScheduled(id) };
+    },
+  );
 }

@@ -1,0 +1,137 @@
+/**
+ * Who may call what. Every route names its access in its config: `public`
+ * (health) or the key scope it needs; a route without one is refused when it
+ * is added, so none is ever left open by omission.
+ *
+ * While no API key is in force, a server answers without keys, and only on
+ * loopback (`millrace start` refuses another address; a server a library user
+ * binds elsewhere answers 401). Once a key exists, every non-public route
+ * needs `Authorization: Bearer <key>` with its scope (`admin` has them all).
+ * The check runs before the body is read. Keys are looked up in the provider,
+ * so every server over it agrees; an answer is kept for a second, so a
+ * revoked key stops working on every server within a second (at once on the
+ * one that revoked it).
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyRecord, KeyScope } from '../core/contracts/keys.js';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
+import { keyAllows, type ApiKeys } from '../core/keys/api-keys.js';
+import { isLoopbackAddress } from './hosts.js';
+
+export type Access = KeyScope | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    /** The key the request was made with, when keys are in force. */
+    apiKey?: ApiKeyRecord;
+  }
+}
+
+const CACHE_MS = 1000;
+/** Keys remembered at most; a flood of distinct valid keys only costs lookups. */
+const CACHE_SIZE = 1000;
+const BEARER = /^Bearer +(\S+) *$/i;
+const CHALLENGE = 'Bearer realm="millrace"';
+
+const CREATE_KEY = 'npx millrace keys create --name <name> --scope admin';
+
+interface Cached<T> {
+  readonly value: T;
+  readonly until: number;
+}
+
+/** Key checks with a short memory, so a busy worker's calls are not a query each. */
+export class KeyGate {
+  private active: Cached<boolean> | undefined;
+  private readonly verified = new Map<string, Cached<ApiKeyRecord | undefined>>();
+
+  constructor(private readonly keys: ApiKeys) {}
+
+  async anyActive(): Promise<boolean> {
+    const now = Date.now();
+    if (this.active !== undefined && this.active.until > now) return this.active.value;
+    const value = await this.keys.anyActive();
+    this.active = { value, until: now + CACHE_MS };
+    return value;
+  }
+
+  async verify(presented: string): Promise<ApiKeyRecord | undefined> {
+    const now = Date.now();
+    const cached = this.verified.get(presented);
+    if (cached !== undefined && cached.until > now) return cached.value;
+    const value = await this.keys.verify(presented);
+    if (this.verified.size >= CACHE_SIZE) this.verified.clear();
+    // Only keys that exist are remembered: guesses cannot fill the memory.
+    if (value !== undefined) this.verified.set(presented, { value, until: now + CACHE_MS });
+    return value;
+  }
+
+  /** Keys changed here: forget what was remembered (other servers forget within CACHE_MS). */
+  forget(): void {
+    this.active = undefined;
+    this.verified.clear();
+  }
+}
+
+function unauthorized(reply: FastifyReply, reason: string, message: string): UnauthorizedError {
+  void reply.header('www-authenticate', CHALLENGE);
+  return new UnauthorizedError(message, { reason });
+}
+
+async function authorize(
+  gate: KeyGate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bound: AddressInfo | string | null,
+): Promise<void> {
+  const access = request.routeOptions.config.access;
+  // No route matched (a 404 or 405 follows) or a public one.
+  if (access === undefined || access === 'public') return;
+  if (!(await gate.anyActive())) {
+    if (bound === null || typeof bound !== 'object' || isLoopbackAddress(bound.address)) return;
+    throw unauthorized(
+      reply,
+      'no_keys',
+      `this server has no API keys and so answers only on loopback; create one with \`${CREATE_KEY}\``,
+    );
+  }
+  const header = request.headers.authorization;
+  if (header === undefined) {
+    throw unauthorized(reply, 'missing_key', 'send an API key as `Authorization: Bearer <key>`');
+  }
+  const token = BEARER.exec(header)?.[1];
+  if (token === undefined) {
+    throw unauthorized(
+      reply,
+      'invalid_authorization',
+      'the Authorization header must be `Bearer <key>`',
+    );
+  }
+  const key = await gate.verify(token);
+  if (key === undefined) {
+    throw unauthorized(reply, 'invalid_key', 'this API key is not valid, or it was revoked');
+  }
+  if (!keyAllows(key, access)) {
+    throw new ForbiddenError(
+      `key ${key.id} (${key.name}) has scopes ${key.scopes.join(', ')}; this route needs ${access}`,
+      { reason: 'missing_scope', details: { key: key.id, needs: access, scopes: [...key.scopes] } },
+    );
+  }
+  request.apiKey = key;
+}
+
+/** Guards every route of `app` by its access; refuses to add a route that names none. */
+export function guardRoutes(app: FastifyInstance, gate: KeyGate): void {
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === undefined) {
+      throw new Error(`route ${route.method.toString()} ${route.url} names no access`);
+    }
+  });
+  app.addHook('onRequest', (request, reply) =>
+    authorize(gate, request, reply, app.server.address()),
+  );
+}
