@@ -207,9 +207,16 @@ describe.each(PROVIDERS)('HTTP server on %s', (provider) => {
 
   it('closing the server ends long polls at once', async () => {
     const other = createServer({ millrace, logger: silent });
+    // The long poll's handler has begun (past routing and the key check): close now.
+    let handling: () => void = () => undefined;
+    const handled = new Promise<void>((resolve) => (handling = resolve));
+    other.addHook('preHandler', (_request, _reply, done) => {
+      handling();
+      done();
+    });
     const { position } = (await inject('/v1/end')).json<{ position: string }>();
     const polling = other.inject(`/v1/events?stream=order-404&after=${position}&wait=30000`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await handled;
     const started = Date.now();
     await other.close();
     const response = await polling;
