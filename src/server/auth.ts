@@ -14,16 +14,18 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeyRecord, KeyScope } from '../core/contracts/keys.js';
+import type { ApiKeyRecord } from '../core/contracts/keys.js';
 import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import { keyAllows, type ApiKeys } from '../core/keys/api-keys.js';
 import { isLoopbackAddress } from './hosts.js';
+import type { Access, RouteDoc } from './openapi/route-doc.js';
 
-export type Access = KeyScope | 'public';
+export type { Access } from './openapi/route-doc.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    doc?: RouteDoc;
   }
   interface FastifyRequest {
     /** The key the request was made with, when keys are in force. */

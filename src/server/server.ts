@@ -18,6 +18,7 @@ import { consumerRoutes } from './routes/consumers.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { collectRouteDocs, openApiRoutes } from './openapi/openapi-routes.js';
 import { pruneRoutes } from './routes/prune.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
@@ -111,6 +112,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   const gate = new KeyGate(millrace.keys);
   guardRoutes(app, gate);
+  const documentedRoutes = collectRouteDocs(app);
 
   const budget = readBudget(resolved.maxReadBytes, millrace.maxEventBytes);
   const waiter = new EventWaiter(millrace, (read) => readEvents(millrace, read, budget));
@@ -122,5 +124,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
   pruneRoutes(app, millrace);
   scheduledRoutes(app, millrace, budget);
   keyRoutes(app, millrace, gate);
+  openApiRoutes(app, documentedRoutes);
   return app;
 }

@@ -5,7 +5,8 @@ import type { EventWaiter } from '../event-waiter.js';
 import type { JsonReadPage } from '../read-budget.js';
 import { ReadQuery } from '../wire/requests.js';
 import { parseRequest } from '../wire/parse.js';
-import type { EndResponse } from '../wire/responses.js';
+import { EndResponse, ReadResponse } from '../wire/responses.js';
+import { documented } from '../openapi/route-doc.js';
 
 export interface ReadRouteDeps {
   readonly millrace: Millrace;
@@ -15,10 +16,24 @@ export interface ReadRouteDeps {
   readonly closing: AbortSignal;
 }
 
+const READ = documented('read', {
+  tag: 'events',
+  summary: 'Reads events in log order after a position; with `wait`, long-polls until some arrive',
+  description:
+    'At most `limit` events and at most the read byte budget (4 MiB by default), at least one; `next` is the `after` of the following page.',
+  query: ReadQuery,
+  responses: { 200: { description: 'a page of events', schema: ReadResponse } },
+});
+
+const END = documented('read', {
+  tag: 'events',
+  summary: 'The position after the last event: where a reader that wants only new events starts',
+  responses: { 200: { description: 'the end', schema: EndResponse } },
+});
+
 export function readRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
-  const read = { config: { access: 'read' as const } };
   // The answer is a ReadResponse, written as text: its events were serialised to measure them.
-  app.get('/v1/events', read, async (request, reply) => {
+  app.get('/v1/events', READ, async (request, reply) => {
     const { waitMs, ...options } = parseRequest(ReadQuery, request.query, 'query');
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
@@ -27,7 +42,7 @@ export function readRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
     return reply.type('application/json; charset=utf-8').send(page.body);
   });
 
-  app.get('/v1/end', read, async (): Promise<z.input<typeof EndResponse>> => ({
+  app.get('/v1/end', END, async (): Promise<z.input<typeof EndResponse>> => ({
     position: await deps.millrace.end(),
   }));
 }
