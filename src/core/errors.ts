@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'closed'
   | 'timeout'
   | 'unauthorized'
-  | 'forbidden';
+  | 'forbidden'
+  | 'overloaded';
 
 export interface ErrorOptions {
   /** A finer-grained, stable reason inside the code, e.g. `payload_too_large`. */
@@ -111,6 +112,17 @@ export class UnauthorizedError extends MillraceError {
 export class ForbiddenError extends MillraceError {
   constructor(message: string, options?: ErrorOptions) {
     super('forbidden', message, false, options);
+  }
+}
+
+/** Too much at once (a rate limit, a cap on waiting requests): try again after a while. */
+export class OverloadedError extends MillraceError {
+  /** When to try again, as the answer's Retry-After says. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number, options?: ErrorOptions) {
+    super('overloaded', message, true, options);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -7,7 +7,12 @@
  * large input whole, whichever layer wrote it.
  */
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
-import { isMillraceError, type ErrorCode, type MillraceError } from '../core/errors.js';
+import {
+  OverloadedError,
+  isMillraceError,
+  type ErrorCode,
+  type MillraceError,
+} from '../core/errors.js';
 import { clip } from '../core/quote.js';
 import type { ErrorResponse } from './wire/responses.js';
 
@@ -34,10 +39,11 @@ const STATUS: Record<ErrorCode, number> = {
   timeout: 504,
   unauthorized: 401,
   forbidden: 403,
+  overloaded: 503,
 };
 
 // Reasons whose meaning HTTP has its own status for, whatever the code.
-const STATUS_BY_REASON: Record<string, number> = { payload_too_large: 413 };
+const STATUS_BY_REASON: Record<string, number> = { payload_too_large: 413, rate_limited: 429 };
 
 const FASTIFY_REASONS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -86,8 +92,13 @@ export function errorBody(error: {
 
 function fromMillrace(error: MillraceError): ErrorReply {
   const reason = error.reason ?? error.code;
+  const retryAfter =
+    error instanceof OverloadedError
+      ? Math.max(1, Math.ceil(error.retryAfterMs / 1000))
+      : undefined;
   return {
     status: STATUS_BY_REASON[reason] ?? STATUS[error.code],
+    ...(retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } }),
     body: errorBody({
       code: error.code,
       reason,

@@ -45,7 +45,24 @@ export interface ServerOptions {
    * Other Hosts get 421. @defaultValue none
    */
   allowedHosts?: readonly string[];
+  /**
+   * Long polls (reads with `wait`) waiting at once; one more is answered 503
+   * with `Retry-After`, so waiting clients cannot hold every connection and
+   * all the memory. @defaultValue 1000
+   */
+  maxLongPolls?: number;
+  /**
+   * Requests each API key (or, with no keys, each client address) may make
+   * per window, per server; one more is answered 429 with `Retry-After`.
+   * `false` turns the limit off. @defaultValue 600,000 a minute (10,000/s)
+   */
+  rateLimit?: { readonly max: number; readonly windowMs: number } | false;
+  /** Serve HTTPS with this PEM certificate (chain) and key. @defaultValue plain HTTP */
+  tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
+
+export const DEFAULT_MAX_LONG_POLLS = 1000;
+export const DEFAULT_RATE_LIMIT = { max: 600_000, windowMs: 60_000 } as const;
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024;
@@ -63,6 +80,8 @@ export interface ResolvedServerOptions {
   readonly keepAliveTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly allowedHosts: readonly string[];
+  readonly maxLongPolls: number;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
 }
 
 function positive(
@@ -122,5 +141,17 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     ),
     idleTimeoutMs,
     allowedHosts: hostNames(options.allowedHosts),
+    maxLongPolls: positive('maxLongPolls', options.maxLongPolls, DEFAULT_MAX_LONG_POLLS),
+    rateLimit:
+      options.rateLimit === false
+        ? false
+        : {
+            max: positive('rateLimit.max', options.rateLimit?.max, DEFAULT_RATE_LIMIT.max),
+            windowMs: positive(
+              'rateLimit.windowMs',
+              options.rateLimit?.windowMs,
+              DEFAULT_RATE_LIMIT.windowMs,
+            ),
+          },
   };
 }

@@ -18,6 +18,8 @@ import { consumerRoutes } from './routes/consumers.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { LongPollCap } from './long-polls.js';
+import { limitRequests } from './rate-limit.js';
 import { collectRouteDocs, openApiRoutes } from './openapi/openapi-routes.js';
 import { pruneRoutes } from './routes/prune.js';
 import { publishRoutes } from './routes/publish.js';
@@ -45,7 +47,18 @@ function checkingInterval(requestTimeoutMs: number): number {
 export function createServer(options: ServerOptions): FastifyInstance {
   const { millrace } = options;
   const resolved = resolveServerOptions(options);
+  const serverOptions = {
+    requestTimeout: resolved.requestTimeoutMs,
+    headersTimeout: resolved.headersTimeoutMs,
+    connectionsCheckingInterval: checkingInterval(resolved.requestTimeoutMs),
+  };
+  // An HTTPS server is an HTTP server underneath: the same timeouts apply.
+  const transport =
+    options.tls === undefined
+      ? { http: serverOptions }
+      : { https: { ...serverOptions, cert: options.tls.cert, key: options.tls.key } };
   const app = Fastify({
+    ...transport,
     loggerInstance:
       options.logger ?? pino({ name: 'millrace', level: process.env.MILLRACE_LOG_LEVEL ?? 'warn' }),
     bodyLimit: resolved.bodyLimit,
@@ -54,17 +67,13 @@ export function createServer(options: ServerOptions): FastifyInstance {
     requestTimeout: resolved.requestTimeoutMs,
     keepAliveTimeout: resolved.keepAliveTimeoutMs,
     connectionTimeout: resolved.idleTimeoutMs,
-    http: {
-      requestTimeout: resolved.requestTimeoutMs,
-      headersTimeout: resolved.headersTimeoutMs,
-      connectionsCheckingInterval: checkingInterval(resolved.requestTimeoutMs),
-    },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: (error, request, reply) => {
       void sendErrorReply(reply, frameworkErrorReply(error, request));
     },
     clientErrorHandler: handleClientError,
-  });
+    // One type for both: the routes never see which server carries them.
+  }) as unknown as FastifyInstance;
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug(
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
@@ -112,18 +121,24 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   const gate = new KeyGate(millrace.keys);
   guardRoutes(app, gate);
+  limitRequests(app, resolved.rateLimit);
   const documentedRoutes = collectRouteDocs(app);
 
   const budget = readBudget(resolved.maxReadBytes, millrace.maxEventBytes);
   const waiter = new EventWaiter(millrace, (read) => readEvents(millrace, read, budget));
-  healthRoutes(app, millrace);
-  publishRoutes(app, millrace);
-  readRoutes(app, { millrace, waiter, closing: closing.signal });
-  consumerRoutes(app, millrace);
-  deadLetterRoutes(app, millrace, budget);
-  pruneRoutes(app, millrace);
-  scheduledRoutes(app, millrace, budget);
-  keyRoutes(app, millrace, gate);
-  openApiRoutes(app, documentedRoutes);
+  const longPolls = new LongPollCap(resolved.maxLongPolls);
+  // Added once the plugins above have loaded, so their route hooks (the rate limit's) reach every route.
+  void app.register((api, _options, done) => {
+    healthRoutes(api, millrace);
+    publishRoutes(api, millrace);
+    readRoutes(api, { millrace, waiter, closing: closing.signal, longPolls });
+    consumerRoutes(api, millrace);
+    deadLetterRoutes(api, millrace, budget);
+    pruneRoutes(api, millrace);
+    scheduledRoutes(api, millrace, budget);
+    keyRoutes(api, millrace, gate);
+    openApiRoutes(api, documentedRoutes);
+    done();
+  });
   return app;
 }

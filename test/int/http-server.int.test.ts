@@ -54,8 +54,22 @@ describe.each(PROVIDERS)('HTTP server on %s', (provider) => {
   let app: FastifyInstance;
 
   const inject = (options: InjectOptions | string) => app.inject(options);
-  const publish = (payload: InjectOptions['payload']) =>
-    inject({ method: 'POST', url: '/v1/events', payload });
+  /**
+   * Publishes, and once published waits until the events are readable: an
+   * open transaction anywhere on the database server (another test's, or
+   * another suite's) holds the readable end back until it ends.
+   */
+  const publish = async (payload: InjectOptions['payload']) => {
+    const response = await inject({ method: 'POST', url: '/v1/events', payload });
+    if (response.statusCode !== 201) return response;
+    const positions = response.json<{ events: { position?: string }[] }>().events;
+    const last = positions.map((e) => BigInt(e.position ?? '0')).reduce((a, b) => (a > b ? a : b));
+    await waitFor(
+      async () => BigInt((await inject('/v1/end')).json<{ position: string }>().position) >= last,
+      'the published events to be readable',
+    );
+    return response;
+  };
 
   async function readAll(): Promise<Event[]> {
     const events: Event[] = [];

@@ -54,6 +54,7 @@ const ERROR_CODES: readonly string[] = [
   'timeout',
   'unauthorized',
   'forbidden',
+  'overloaded',
 ] satisfies ErrorCode[];
 
 function causeOf(error: unknown): string {

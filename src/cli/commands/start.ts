@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
@@ -30,12 +31,23 @@ interface StartOptions extends DatabaseOptions, RetainOptions {
   demo?: boolean;
   json?: boolean;
   allowedHost: string[];
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
-function urlOf(address: AddressInfo, host: string): string {
+/** The certificate and key to serve HTTPS with, both or neither. */
+function tlsOf(options: StartOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined) {
+    throw new UsageError('--tls-cert and --tls-key go together: a certificate and its key');
+  }
+  return { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) };
+}
+
+function urlOf(address: AddressInfo, host: string, tls: boolean): string {
   // A wildcard address is reachable on loopback; clients need a concrete host.
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : address.address;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${address.port}`;
+  return `${tls ? 'https' : 'http'}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${address.port}`;
 }
 
 function dataDirFlag(options: StartOptions): string {
@@ -139,14 +151,16 @@ async function runServer(options: StartOptions): Promise<void> {
       `a millrace server is already running at ${running.url} (pid ${running.pid}); see ${serverFilePath(options.dataDir)}`,
     );
   }
+  // Read before the database opens: a wrong path costs no start.
+  const tls = tlsOf(options);
   const stopping = shutdownSignal(logger);
   const { millrace, createServer } = await openWithServer(options, logger);
-  const app = createServer({ millrace, logger, allowedHosts: options.allowedHost });
+  const app = createServer({ millrace, logger, allowedHosts: options.allowedHost, tls });
   let demo: Demo | undefined;
   try {
     const keys = await refuseOpenNetwork(millrace, options);
     await app.listen({ port: options.port, host: options.host });
-    const url = urlOf(app.server.address() as AddressInfo, options.host);
+    const url = urlOf(app.server.address() as AddressInfo, options.host, tls !== undefined);
     const provider = millrace.provider.kind;
     writeServerFile(options.dataDir, {
       url,
@@ -185,6 +199,8 @@ export function startCommand(program: Command): void {
       (name: string, names: string[]) => [...names, name],
       [] as string[],
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); with --tls-key')
+    .option('--tls-key <file>', "the certificate's PEM private key")
     .option('--demo', 'also publish sample order events and run two sample consumers')
     .option('--json', 'log JSON lines instead of readable lines');
   addRetainOptions(command);

@@ -16,7 +16,8 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'no such thing',
   409: 'a conflict (a lost optimistic-concurrency race)',
   413: 'the body, or an event in it, is too large',
-  503: 'the provider is unreachable or closed (retriable)',
+  429: 'too many requests from this key or address: `Retry-After` says when to try again',
+  503: 'the provider is unreachable or closed, or too many long polls wait (retriable; `Retry-After` when it says)',
 };
 
 function jsonSchema(schema: z.ZodType): JsonSchema {
@@ -55,7 +56,8 @@ function parameters(doc: RouteDoc): JsonSchema[] {
 
 function errorStatuses(route: DocumentedRoute): number[] {
   const { doc } = route;
-  const statuses = new Set<number>([...(doc.errors ?? []), 503]);
+  // Any route may be rate limited, and may find its provider gone.
+  const statuses = new Set<number>([...(doc.errors ?? []), 429, 503]);
   if (doc.params !== undefined || doc.query !== undefined || doc.body !== undefined)
     statuses.add(400);
   if (!route.public) {

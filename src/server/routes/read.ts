@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { Millrace } from '../../millrace.js';
 import type { EventWaiter } from '../event-waiter.js';
+import type { LongPollCap } from '../long-polls.js';
 import type { JsonReadPage } from '../read-budget.js';
 import { ReadQuery } from '../wire/requests.js';
 import { parseRequest } from '../wire/parse.js';
@@ -14,6 +15,7 @@ export interface ReadRouteDeps {
   readonly waiter: EventWaiter<JsonReadPage>;
   /** Aborted when the server closes, so long polls end instead of holding it open. */
   readonly closing: AbortSignal;
+  readonly longPolls: LongPollCap;
 }
 
 const READ = documented('read', {
@@ -38,7 +40,8 @@ export function readRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
     const signal = AbortSignal.any([gone.signal, deps.closing]);
-    const page = await deps.waiter.read(options, waitMs, signal);
+    const read = () => deps.waiter.read(options, waitMs, signal);
+    const page = waitMs > 0 ? await deps.longPolls.run(read) : await read();
     return reply.type('application/json; charset=utf-8').send(page.body);
   });
 
