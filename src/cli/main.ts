@@ -2,15 +2,10 @@
  * The `millrace` command. Every command ends here: its exit code, and on
  * failure one line on stderr.
  */
-import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { EXIT_OK, UsageError, exitCodeOf, oneLine } from './errors.js';
+import { packageVersion } from '../version.js';
 import { buildProgram } from './program.js';
-
-function packageVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 const commandNames = (program: Command) => program.commands.map((c) => c.name()).join(', ');
 

@@ -49,7 +49,7 @@ interface Cached<T> {
 /** Key checks with a short memory, so a busy worker's calls are not a query each. */
 export class KeyGate {
   private active: Cached<boolean> | undefined;
-  private readonly verified = new Map<string, Cached<ApiKeyRecord | undefined>>();
+  private readonly verified = new Map<string, Cached<ApiKeyRecord>>();
 
   constructor(private readonly keys: ApiKeys) {}
 

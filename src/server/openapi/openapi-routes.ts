@@ -3,17 +3,12 @@
  * and serves the document at `/v1/openapi.json` and a page to read it at
  * `/v1/docs`. Both need no key: they describe the API, not its data.
  */
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { packageVersion } from '../../version.js';
 import { DOCS_PAGE, DOCS_PAGE_CSP } from './docs-page.js';
 import { buildOpenApi } from './openapi.js';
 import { documented, type DocumentedRoute } from './route-doc.js';
-
-function packageVersion(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 /** Records each route's doc; call before any route is added. */
 export function collectRouteDocs(app: FastifyInstance): DocumentedRoute[] {
