@@ -182,12 +182,18 @@ export class PostgresProvider implements Provider {
           migrate(db, provider.book.names, options.logger),
         );
       }
-      await translated(() => db.query(provider.book.get('keep_positions_ahead')));
+      await translated(() => provider.keepPositionsAhead());
     } catch (error) {
       await db.close();
       throw error;
     }
     return provider;
+  }
+
+  /** New positions must sort after every stored one; usually they already do. */
+  private async keepPositionsAhead(): Promise<void> {
+    const [check] = await this.db.query<{ ahead: boolean }>(this.book.get('positions_ahead'));
+    if (check?.ahead !== true) await this.db.query(this.book.get('keep_positions_ahead'));
   }
 
   async close(): Promise<void> {
