@@ -33,11 +33,12 @@ export interface PgliteStartOptions {
 
 /**
  * PostgreSQL's 128 MB of shared buffers live inside the WASM memory, which
- * never shrinks: the instance grew to 189 MB with them and stays at its
- * 128 MB floor with 32 MB, with no slower drain (the pages PostgreSQL
- * does not keep are in the operating system's cache a read away).
+ * never shrinks, and every start zeroes them first (about 0.4 s of a start
+ * here at 128 MB, 0.05 s at 16 MB). With 16 MB the embedded drain is as
+ * fast as with 128 MB: the pages PostgreSQL does not keep are in the
+ * operating system's cache a read away.
  */
-const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 function create(dataDir: string, loadDataDir?: Blob): Promise<PGlite> {
   return PGlite.create(dataDir, { startParams: START_PARAMS, loadDataDir });
