@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Puts the prepared PGlite data directory image beside the compiled PGlite
-// provider (dist/providers/postgres/pglite-image.*), so a new embedded data
+// Puts the prepared PGlite data directory image in dist/ (dist/pglite-image.*),
+// where the compiled provider and the command's bundle find it, so a new embedded data
 // directory starts from it instead of initdb. Runs after tsc; the image is
 // made by the compiled code itself, so it holds exactly what it migrates.
 import { performance } from 'node:perf_hooks';

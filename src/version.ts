@@ -1,7 +1,8 @@
-/** This package's version, from its package.json (the same place in src/ and dist/). */
+/** This package's version, from its package.json. */
 import { readFileSync } from 'node:fs';
+import { packageFile } from './shipped-files.js';
 
 export function packageVersion(): string {
-  const url = new URL('../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string })
+    .version;
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/millrace.js', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 export function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);

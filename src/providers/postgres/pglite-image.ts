@@ -1,7 +1,7 @@
 /**
  * A prepared data directory: what initdb and every migration leave in a new
  * PGlite data directory, made once at build time (scripts/build-pglite-image.mjs)
- * and shipped beside this module. initdb takes seconds and runs in a second
+ * and shipped in dist/. initdb takes seconds and runs in a second
  * WASM instance whose memory (hundreds of MB) stays until the collector finds
  * it; unpacking the image takes a fraction of a second and no instance.
  */
@@ -22,7 +22,7 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { codeFile } from '../../shipped-files.js';
 import { TarParser } from './ustar.js';
 
 export interface PgliteImage {
@@ -43,10 +43,10 @@ export interface PgliteImageManifest {
   readonly source: string;
 }
 
-/** The image the build puts beside this module (absent when running from source). */
+/** The image the build puts in dist/ (absent when running from source). */
 export const BUNDLED_IMAGE: PgliteImage = {
-  tarball: fileURLToPath(new URL('./pglite-image.tar.br', import.meta.url)),
-  manifest: fileURLToPath(new URL('./pglite-image.json', import.meta.url)),
+  tarball: codeFile('pglite-image.tar.br'),
+  manifest: codeFile('pglite-image.json'),
 };
 
 /** The installed PGlite's version. */
