@@ -2,6 +2,8 @@
  * The `millrace` command. Every command ends here: its exit code, and on
  * failure one line on stderr.
  */
+// First: V8's flags must be set before any WebAssembly is compiled.
+import './wasm-tiering.js';
 import { CommanderError, type Command } from 'commander';
 import { EXIT_OK, UsageError, exitCodeOf, oneLine } from './errors.js';
 import { packageVersion } from '../version.js';
