@@ -51,6 +51,7 @@ import {
   type RetentionOptions,
 } from './core/retention/retention-policy.js';
 import { pglite } from './providers/postgres/postgres-provider.js';
+import { holdEventLoop } from './util/event-loop-hold.js';
 
 export interface MillraceOptions {
   /** `postgres({...})`, `pglite({...})`, ... or an open provider. @defaultValue pglite in ./.millrace/pgdata */
@@ -193,16 +194,21 @@ export class Millrace {
     const retention = options.retention && resolveRetention(options.retention);
     const source = options.provider ?? pglite({ dataDir: DEFAULT_DATA_DIR });
     const logger = options.logger ?? defaultLogger();
-    const provider = isProvider(source) ? source : await source.open({ logger });
-    const millrace = new Millrace(provider, maxEventBytes, logger);
-    if (options.deliverDelayed !== false) {
-      await millrace.startScheduler().catch(async (error: unknown) => {
-        await provider.close();
-        throw error;
-      });
+    const release = holdEventLoop();
+    try {
+      const provider = isProvider(source) ? source : await source.open({ logger });
+      const millrace = new Millrace(provider, maxEventBytes, logger);
+      if (options.deliverDelayed !== false) {
+        await millrace.startScheduler().catch(async (error: unknown) => {
+          await provider.close();
+          throw error;
+        });
+      }
+      if (retention !== undefined) millrace.startRetention(retention);
+      return millrace;
+    } finally {
+      release();
     }
-    if (retention !== undefined) millrace.startRetention(retention);
-    return millrace;
   }
 
   /** The largest event accepted, data and metadata as JSON, in bytes. */

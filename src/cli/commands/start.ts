@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Millrace } from '../../millrace.js';
 import type * as ServerModule from '../../server/server.js';
 import { isLoopbackHost } from '../../server/hosts.js';
+import { holdEventLoop } from '../../util/event-loop-hold.js';
 import { integer } from '../arguments.js';
 import { UsageError } from '../errors.js';
 import { startDemo, type Demo } from '../demo.js';
@@ -154,12 +155,18 @@ async function runServer(options: StartOptions): Promise<void> {
   // Read before the database opens: a wrong path costs no start.
   const tls = tlsOf(options);
   const stopping = shutdownSignal(logger);
-  const { millrace, createServer } = await openWithServer(options, logger);
+  // Until the server's socket holds the loop (see holdEventLoop).
+  const releaseLoop = holdEventLoop();
+  const { millrace, createServer } = await openWithServer(options, logger).catch((error) => {
+    releaseLoop();
+    throw error;
+  });
   const app = createServer({ millrace, logger, allowedHosts: options.allowedHost, tls });
   let demo: Demo | undefined;
   try {
     const keys = await refuseOpenNetwork(millrace, options);
     await app.listen({ port: options.port, host: options.host });
+    releaseLoop();
     const url = urlOf(app.server.address() as AddressInfo, options.host, tls !== undefined);
     const provider = millrace.provider.kind;
     writeServerFile(options.dataDir, {
@@ -174,6 +181,7 @@ async function runServer(options: StartOptions): Promise<void> {
     const signal = await stopping;
     logger.info({ signal }, 'stopping: draining consumers, closing the server');
   } finally {
+    releaseLoop();
     await demo?.stop();
     await app.close();
     await millrace.close();
