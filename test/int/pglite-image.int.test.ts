@@ -43,7 +43,9 @@ const SCHEMA_QUERIES = {
               WHERE c.relnamespace = $1::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2`,
   databases: `SELECT datname FROM pg_database WHERE $1::text IS NOT NULL ORDER BY 1`,
   extensions: `SELECT extname, extversion FROM pg_extension WHERE $1::text IS NOT NULL ORDER BY 1`,
-  settings: `SELECT name, setting FROM pg_settings WHERE $1::text IS NOT NULL ORDER BY 1`,
+  // A loaded language's settings (plpgsql.*) say what this session has run, not what the directory holds.
+  settings: `SELECT name, setting FROM pg_settings
+             WHERE $1::text IS NOT NULL AND name NOT LIKE 'plpgsql.%' ORDER BY 1`,
 };
 
 /** Everything a schema is made of, and every row in it but the ledger's times. */
