@@ -6,7 +6,7 @@ import { DeadLetters } from './core/deliveries/dead-letters.js';
 import { ApiKeys } from './core/keys/api-keys.js';
 import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
 import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
-import type { LeaderView, MemberView } from './core/contracts/membership.js';
+import type { LeaderView, MemberInfo, MemberView } from './core/contracts/membership.js';
 import type { ConsumerRecord } from './core/contracts/registry.js';
 import type {
   DelayedEvents,
@@ -317,8 +317,12 @@ export class Millrace {
     return this.provider.log.end();
   }
 
-  /** A consumer member, ready to `start()`. */
-  consumer<Data = JsonValue>(options: ConsumerOptions<Data>): Consumer<Data> {
+  /**
+   * A consumer member, ready to `start()`. `member` names it as someone
+   * else than this process: the HTTP server hosts members for workers in
+   * other processes.
+   */
+  consumer<Data = JsonValue>(options: ConsumerOptions<Data>, member?: MemberInfo): Consumer<Data> {
     this.assertOpen();
     const resolved = resolveConsumerOptions(options, this.provider.capabilities);
     const consumer = new Consumer<Data>(
@@ -326,6 +330,7 @@ export class Millrace {
       this.hub,
       resolved,
       options.logger ?? this.logger,
+      member,
     );
     this.consumers.add(consumer);
     consumer.signals.on('stopped', () => this.consumers.delete(consumer as Consumer<never>));

@@ -18,6 +18,8 @@ export interface AttemptScope {
   readonly logger: Logger;
   /** Aborted when every running handler must give up (stop past its timeout). */
   readonly stopSignal: AbortSignal;
+  /** Aborted when the partition's worker is told to stop (`drain` or `abandon`). */
+  readonly partitionSignal: AbortSignal;
 }
 
 class AttemptContext implements HandlerContext {
@@ -44,6 +46,9 @@ class AttemptContext implements HandlerContext {
   }
   get logger(): Logger {
     return this.scope.logger;
+  }
+  get partitionStop(): AbortSignal {
+    return this.scope.partitionSignal;
   }
 
   get signal(): AbortSignal {

@@ -57,8 +57,10 @@ export class Consumer<Data = JsonValue> {
     private readonly hub: WakeupHub,
     readonly options: ResolvedConsumerOptions<Data>,
     private readonly logger: Logger,
+    /** Who the member is; by default this process (a server hosting a worker's member says otherwise). */
+    member?: MemberInfo,
   ) {
-    this.member = {
+    this.member = member ?? {
       id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       host: hostname(),
       pid: process.pid,

@@ -17,6 +17,13 @@ export interface HandlerContext {
    * timeout.
    */
   readonly signal: AbortSignal;
+  /**
+   * Aborted when this member stops working the event's partition: its reason
+   * is `drain` (a handover or a stop: running handlers may still finish) or
+   * `abandon` (the partition is another member's already; whatever this
+   * handler does will not count). The running handler is not failed by it.
+   */
+  readonly partitionStop: AbortSignal;
   readonly logger: Logger;
   /**
    * With `delivery: 'effectively-once'`: the transaction that will store this

@@ -14,6 +14,7 @@ import { AckWatchdog } from './ack-watchdog.js';
 import { Attempt, type AttemptResult } from './attempt.js';
 import { DeliveryRecords } from './delivery-records.js';
 import { DeliveryWindow, entryFor, type Entry } from './delivery-window.js';
+import { HAND_BACK } from './hand-back.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import { PartitionSlots } from './partition-slots.js';
 import { claimPage, handlerFor, refusedItsCommit } from './self-commit.js';
@@ -233,6 +234,8 @@ export class PartitionWorker {
   private finished(run: Running, result: AttemptResult): void {
     const { entry } = run;
     this.slots.release();
+    // Given back unhandled (see HAND_BACK): it stays unfinished, for the next owner.
+    if (result.ok && result.value === HAND_BACK) return;
     if (refusedItsCommit(this.context, entry, run.replay, result)) {
       // Its effectively-once commit was refused: the handler's writes rolled
       // back, and the event is the new owner's. Not a failure: the entry

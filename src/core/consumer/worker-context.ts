@@ -61,6 +61,7 @@ export class WorkerContext {
       generation,
       logger: env.logger,
       stopSignal: env.handlerSignal,
+      partitionSignal: stopSignal,
     };
   }
 
