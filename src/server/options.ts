@@ -52,6 +52,11 @@ export interface ServerOptions {
    */
   maxLongPolls?: number;
   /**
+   * Members this server hosts for workers over HTTP at once; one more start
+   * is answered 503 with `Retry-After`. @defaultValue 1000
+   */
+  maxMembers?: number;
+  /**
    * Requests each API key (or, with no keys, each client address) may make
    * per window, per server; one more is answered 429 with `Retry-After`.
    * `false` turns the limit off. @defaultValue 600,000 a minute (10,000/s)
@@ -62,6 +67,7 @@ export interface ServerOptions {
 }
 
 export const DEFAULT_MAX_LONG_POLLS = 1000;
+const DEFAULT_MAX_MEMBERS = 1000;
 export const DEFAULT_RATE_LIMIT = { max: 600_000, windowMs: 60_000 } as const;
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -81,6 +87,7 @@ export interface ResolvedServerOptions {
   readonly idleTimeoutMs: number;
   readonly allowedHosts: readonly string[];
   readonly maxLongPolls: number;
+  readonly maxMembers: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
 }
 
@@ -142,6 +149,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     idleTimeoutMs,
     allowedHosts: hostNames(options.allowedHosts),
     maxLongPolls: positive('maxLongPolls', options.maxLongPolls, DEFAULT_MAX_LONG_POLLS),
+    maxMembers: positive('maxMembers', options.maxMembers, DEFAULT_MAX_MEMBERS),
     rateLimit:
       options.rateLimit === false
         ? false

@@ -1,6 +1,7 @@
 /**
  * The HTTP server: publish, read (with long polling), inspect consumers,
- * manage API keys; every route guarded by its access (auth.ts).
+ * host members for workers over HTTP, manage API keys; every route guarded
+ * by its access (auth.ts).
  * JSON everywhere; positions travel as decimal strings. Every refusal, the
  * router's and node's included, is a 4xx in the one error shape.
  */
@@ -18,6 +19,8 @@ import { consumerRoutes } from './routes/consumers.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { MemberDesk } from './gateway/member-desk.js';
+import { memberRoutes } from './routes/members.js';
 import { LongPollCap } from './long-polls.js';
 import { limitRequests } from './rate-limit.js';
 import { collectRouteDocs, openApiRoutes } from './openapi/openapi-routes.js';
@@ -110,9 +113,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
   // Closing ends long polls at once; their connections must close too, or the
   // server waits out the keep-alive timeout before it can stop.
   const closing = new AbortController();
+  const members = new MemberDesk(millrace, resolved.maxMembers);
   app.addHook('preClose', (done) => {
     closing.abort();
     done();
+  });
+  // Hosted members end with the server: their deliveries go back, their partitions move on.
+  app.addHook('onClose', async () => {
+    await members.close();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing.signal.aborted) void reply.header('connection', 'close');
@@ -137,6 +145,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     pruneRoutes(api, millrace);
     scheduledRoutes(api, millrace, budget);
     keyRoutes(api, millrace, gate);
+    memberRoutes(api, { desk: members, longPolls });
     openApiRoutes(api, documentedRoutes);
     done();
   });

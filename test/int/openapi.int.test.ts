@@ -72,11 +72,12 @@ describe.each(PROVIDERS)('the OpenAPI document on %s', (provider) => {
     method: string,
     route: string,
     path: string,
-    options: { body?: unknown; key?: string } = {},
+    options: { body?: unknown; key?: string; member?: string } = {},
   ): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
+    if (options.member !== undefined) headers['millrace-member-token'] = options.member;
     const response = await fetch(`${base}${path}`, {
       method,
       headers,
@@ -177,6 +178,63 @@ describe.each(PROVIDERS)('the OpenAPI document on %s', (provider) => {
       'the dead letter',
     );
     await consumer.stop();
+    // A member over HTTP: start, fetch, extend, commit, heartbeat, stop.
+    const start = await call(
+      'POST',
+      '/v1/consumers/{name}/members',
+      '/v1/consumers/docs-http/members',
+      {
+        body: { sequence: 'category:order', partitions: 1, ordering: 'none' },
+      },
+    );
+    expect(start.status).toBe(201);
+    const { memberId, token } = start.body as { memberId: string; token: string };
+    const member = (suffix: string) => `/v1/members/${memberId}${suffix}`;
+    let delivery: { id: string } | undefined;
+    await waitFor(async () => {
+      const fetched = await call('POST', '/v1/members/{id}/fetch', member('/fetch'), {
+        body: { max: 1, wait: 1000 },
+        member: token,
+      });
+      delivery = (fetched.body as { deliveries: { id: string }[] }).deliveries[0];
+      return delivery !== undefined;
+    }, 'a delivery');
+    const ids = [(delivery as { id: string }).id];
+    const extend = await call('POST', '/v1/members/{id}/extend', member('/extend'), {
+      body: { ids, byMs: 60_000 },
+      member: token,
+    });
+    expect(extend.status).toBe(200);
+    const committed = await call('POST', '/v1/members/{id}/commit', member('/commit'), {
+      body: { results: [{ id: ids[0], outcome: 'ok' }] },
+      member: token,
+    });
+    expect(committed.status).toBe(200);
+    const beat = await call('POST', '/v1/members/{id}/heartbeat', member('/heartbeat'), {
+      member: token,
+    });
+    expect(beat.status).toBe(200);
+    expect(
+      (await call('POST', '/v1/members/{id}/fetch', member('/fetch'), { body: {} })).status,
+    ).toBe(401);
+    const stranger = await call(
+      'POST',
+      '/v1/members/{id}/heartbeat',
+      '/v1/members/nobody/heartbeat',
+      {
+        member: token,
+      },
+    );
+    expect(stranger.status).toBe(404);
+    expect((await call('DELETE', '/v1/members/{id}', member(''), { member: token })).status).toBe(
+      200,
+    );
+    const after = await call('POST', '/v1/members/{id}/fetch', member('/fetch'), {
+      body: {},
+      member: token,
+    });
+    expect(after.status).toBe(409);
+
     expect((await call('GET', '/v1/consumers', '/v1/consumers')).status).toBe(200);
     expect((await call('GET', '/v1/consumers/{name}', '/v1/consumers/docs')).status).toBe(200);
     expect((await call('GET', '/v1/consumers/{name}', '/v1/consumers/nope')).status).toBe(404);

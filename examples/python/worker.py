@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""A millrace worker in Python, with the standard library only.
+
+It starts a member of a consumer on a millrace server, long-polls for
+deliveries, handles each, and commits the results in one call per batch.
+Ctrl-C (or SIGTERM) stops the member, so what it had not committed goes to
+the next owner at once.
+
+    python3 worker.py --url http://127.0.0.1:7700 --consumer billing \
+        --sequence category:order
+
+Set MILLRACE_API_KEY when the server has API keys (a key with the `consume`
+scope). Each handled event is printed as one JSON line on stdout.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+class Member:
+    def __init__(self, url, api_key):
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.id = None
+        self.token = None
+
+    def call(self, method, path, body=None, timeout=60):
+        headers = {"content-type": "application/json"}
+        if self.api_key:
+            headers["authorization"] = f"Bearer {self.api_key}"
+        if self.token:
+            headers["millrace-member-token"] = self.token
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            # Every refusal has the same shape: { error: { code, reason, message } }.
+            answer = json.load(error)["error"]
+            raise RuntimeError(f"{error.code} {answer['code']}/{answer['reason']}: {answer['message']}")
+
+    def start(self, consumer, options):
+        answer = self.call("POST", f"/v1/consumers/{consumer}/members", options)
+        self.id, self.token = answer["memberId"], answer["token"]
+        return answer
+
+    def fetch(self, max_deliveries, wait_ms):
+        return self.call("POST", f"/v1/members/{self.id}/fetch", {"max": max_deliveries, "wait": wait_ms})
+
+    def commit(self, results):
+        return self.call("POST", f"/v1/members/{self.id}/commit", {"results": results})["results"]
+
+    def stop(self):
+        if self.id is not None:
+            self.call("DELETE", f"/v1/members/{self.id}")
+            self.id = None
+
+
+def handle(event):
+    """The work. Return None when done, or a result: retry, dead-letter or cancel."""
+    if isinstance(event["data"], dict) and event["data"].get("poison"):
+        return {"outcome": "dead-letter", "reason": "poison pill"}
+    line = {"id": event["id"], "stream": event["stream"], "version": event["version"], "at": time.time()}
+    print(json.dumps(line), flush=True)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("MILLRACE_URL", "http://127.0.0.1:7700"))
+    parser.add_argument("--consumer", required=True)
+    parser.add_argument("--sequence", default="log")
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--max", type=int, default=100)
+    parser.add_argument("--session-timeout-ms", type=int, default=30000)
+    args = parser.parse_args()
+
+    member = Member(args.url, os.environ.get("MILLRACE_API_KEY"))
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    started = member.start(
+        args.consumer,
+        {
+            "sequence": args.sequence,
+            "partitions": args.partitions,
+            "sessionTimeoutMs": args.session_timeout_ms,
+            "worker": f"python:{os.getpid()}",
+        },
+    )
+    print(json.dumps({"started": started["memberId"]}), file=sys.stderr, flush=True)
+    try:
+        while not stopping:
+            # A long poll, well inside the session timeout: the member stays alive.
+            wait = min(20000, args.session_timeout_ms // 2)
+            answer = member.fetch(args.max, wait)
+            results = []
+            for delivery in answer["deliveries"]:
+                try:
+                    outcome = handle(delivery["event"])
+                except Exception as error:  # a failure: try again later
+                    outcome = {"outcome": "retry", "afterMs": 1000, "reason": str(error)}
+                results.append({"id": delivery["id"], **(outcome or {"outcome": "ok"})})
+            if results:
+                for result in member.commit(results):
+                    if result["status"] != "applied":
+                        print(json.dumps({"commit": result}), file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        member.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+/**
+ * A member of a consumer hosted by this server for a worker that calls over
+ * HTTP. It is a library member (millrace's allocator gives it partitions,
+ * with the same ordering, retries, dead letters and fencing); its handler
+ * does not handle: it parks each event as a delivery until the worker
+ * fetches it, and settles with what the worker commits. The member's
+ * concurrency is the worker's in-flight cap, so a stream's next event is
+ * parked only once the one before it is committed (with `stream` ordering).
+ *
+ * A delivery's deadline runs from its fetch, not from its parking: past it
+ * the attempt fails and the event gets its next attempt. A worker silent for
+ * its session timeout loses the member; a stop or a lost partition gives the
+ * deliveries not committed back unhandled (HAND_BACK), so the next owner
+ * gets them and no attempt is counted.
+ */
+import type { MemberInfo } from '../../core/contracts/membership.js';
+import type { Consumer } from '../../core/consumer/consumer.js';
+import { HAND_BACK, type HandBack } from '../../core/consumer/hand-back.js';
+import type { Decision, HandlerContext } from '../../core/consumer/handler.js';
+import { AckTimeoutError } from '../../core/errors.js';
+import type { Event } from '../../core/event.js';
+import type { JsonValue } from '../../core/json.js';
+import { DeliveryIds, type DeliveryStatus } from './delivery-ids.js';
+import { FetchWaiters } from './fetch-waiters.js';
+
+export interface HostedMemberTerms {
+  /** A delivery not committed this long after its fetch gets its next attempt. */
+  readonly ackTimeoutMs: number;
+  /** Deliveries parked or fetched and not yet committed, at most. */
+  readonly maxInFlight: number;
+  /** A worker silent this long loses the member. */
+  readonly sessionTimeoutMs: number;
+}
+
+/** What a worker commits for one delivery. */
+export type DeliveryResult =
+  | { readonly outcome: 'ok' }
+  | { readonly outcome: 'retry'; readonly afterMs: number; readonly reason?: string | undefined }
+  | { readonly outcome: 'dead-letter'; readonly reason?: string | undefined }
+  | { readonly outcome: 'cancel'; readonly reason?: string | undefined };
+
+export interface FetchedDelivery {
+  readonly id: string;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly deadline: Date;
+  readonly event: Event;
+}
+
+export interface FetchAnswer {
+  readonly deliveries: readonly FetchedDelivery[];
+  /** Deliveries parked or fetched and not yet committed, these included. */
+  readonly inFlight: number;
+  /** The member holds its cap of deliveries, all fetched: commit some before more come. */
+  readonly atCapacity: boolean;
+}
+
+interface Delivery {
+  readonly id: string;
+  readonly event: Event;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly bytes: number;
+  readonly settle: (value: undefined | Decision | HandBack) => void;
+  readonly fail: (error: unknown) => void;
+  fetched: boolean;
+  deadline: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Stops listening for the partition's stop. */
+  readonly unwatch: () => void;
+}
+
+export type MemberEnd = 'stopped' | 'expired' | 'closed';
+
+export class HostedMember {
+  private readonly deliveries = new Map<string, Delivery>();
+  /** Parked and not fetched yet, oldest first. */
+  private readonly ready: Delivery[] = [];
+  private readonly waiters = new FetchWaiters();
+  private readonly ids = new DeliveryIds();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private ending: Promise<void> | undefined;
+  private endedAs: MemberEnd | undefined;
+  private consumer: Consumer | undefined;
+
+  constructor(
+    readonly info: MemberInfo,
+    readonly consumerName: string,
+    readonly terms: HostedMemberTerms,
+    private readonly onEnd: (member: HostedMember, end: MemberEnd) => void,
+  ) {}
+
+  /** How the member ended, if it did. */
+  get ended(): MemberEnd | undefined {
+    return this.endedAs;
+  }
+
+  /** The handler of the hosted library member. */
+  readonly handler = (event: Event<JsonValue>, context: HandlerContext) =>
+    new Promise<undefined | Decision | HandBack>((settle, fail) => {
+      const partitionStop = context.partitionStop;
+      // Stopping, or the partition is leaving: nothing more is parked for the worker.
+      if (this.ending !== undefined || partitionStop.aborted) {
+        settle(HAND_BACK);
+        return;
+      }
+      const delivery: Delivery = {
+        id: this.ids.next(context.partition, context.generation, context.attempt, event.id),
+        event,
+        partition: context.partition,
+        attempt: context.attempt,
+        bytes: Buffer.byteLength(JSON.stringify(event.data)) + 256,
+        settle,
+        fail,
+        fetched: false,
+        deadline: 0,
+        timer: undefined,
+        unwatch: () => partitionStop.removeEventListener('abort', onStop),
+      };
+      const onStop = () => this.partitionStopping(delivery, partitionStop.reason);
+      partitionStop.addEventListener('abort', onStop, { once: true });
+      this.deliveries.set(delivery.id, delivery);
+      this.ready.push(delivery);
+      this.waiters.wake();
+    });
+
+  /** Starts the member; resolves once its first assignment runs. */
+  async start(consumer: Consumer): Promise<void> {
+    this.consumer = consumer;
+    this.touch();
+    await consumer.start();
+  }
+
+  get partitions(): number[] {
+    return this.consumer?.partitions ?? [];
+  }
+
+  get inFlight(): number {
+    return this.deliveries.size;
+  }
+
+  /** Any call from the worker: it is alive for another session timeout. */
+  touch(): void {
+    if (this.ending !== undefined) return;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      // A long-polling fetch is a call in progress: the worker is there.
+      if (this.waiters.size > 0) this.touch();
+      else void this.end('expired');
+    }, this.terms.sessionTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * Up to `max` parked deliveries, at least one whatever its size and then
+   * up to `maxBytes`; waits up to `waitMs` for the first one.
+   */
+  async fetch(
+    max: number,
+    maxBytes: number,
+    waitMs: number,
+    signal: AbortSignal,
+  ): Promise<FetchAnswer> {
+    this.touch();
+    if (this.ready.length === 0 && waitMs > 0 && this.ending === undefined) {
+      await this.waiters.wait(waitMs, signal);
+    }
+    const taken: FetchedDelivery[] = [];
+    let bytes = 0;
+    while (taken.length < max && this.ready.length > 0 && this.ending === undefined) {
+      const next = this.ready[0] as Delivery;
+      if (taken.length > 0 && bytes + next.bytes > maxBytes) break;
+      this.ready.shift();
+      bytes += next.bytes;
+      taken.push(this.handOut(next));
+    }
+    this.touch();
+    const inFlight = this.deliveries.size;
+    return {
+      deliveries: taken,
+      inFlight,
+      atCapacity: inFlight >= this.terms.maxInFlight && this.ready.length === 0,
+    };
+  }
+
+  /** Applies one result: `applied`, or why not. */
+  commit(id: string, result: DeliveryResult): DeliveryStatus {
+    const delivery = this.fetchedDelivery(id);
+    if (delivery === undefined) return this.ids.statusOf(id);
+    this.forget(delivery);
+    delivery.settle(decisionOf(result));
+    return 'applied';
+  }
+
+  /** Moves a fetched delivery's deadline to `byMs` from now. */
+  extend(id: string, byMs: number): DeliveryStatus {
+    const delivery = this.fetchedDelivery(id);
+    if (delivery === undefined) return this.ids.statusOf(id);
+    this.arm(delivery, byMs);
+    return 'applied';
+  }
+
+  /**
+   * Ends the member: what is not committed goes back unhandled, then the
+   * library member drains, commits its positions and leaves, so the
+   * partitions move on at once.
+   */
+  end(how: MemberEnd): Promise<void> {
+    this.ending ??= (async () => {
+      this.endedAs = how;
+      if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+      for (const delivery of [...this.deliveries.values()]) this.handBack(delivery, 'fenced');
+      this.waiters.wake();
+      await this.consumer?.stop();
+      this.onEnd(this, how);
+    })();
+    return this.ending;
+  }
+
+  /**
+   * The partition's worker was told to stop. Taken away (`abandon`): the
+   * delivery is the next owner's, and a commit of it is fenced. Handed over
+   * or stopping (`drain`): one not fetched yet goes back at once; a fetched
+   * one may still be committed, within its deadline, before the partition moves.
+   */
+  private partitionStopping(delivery: Delivery, reason: unknown): void {
+    if (this.deliveries.get(delivery.id) !== delivery) return;
+    if (reason === 'drain' && delivery.fetched) return;
+    this.handBack(delivery, 'fenced');
+  }
+
+  private handOut(delivery: Delivery): FetchedDelivery {
+    delivery.fetched = true;
+    this.arm(delivery, this.terms.ackTimeoutMs);
+    return {
+      id: delivery.id,
+      partition: delivery.partition,
+      attempt: delivery.attempt,
+      deadline: new Date(delivery.deadline),
+      event: delivery.event,
+    };
+  }
+
+  private arm(delivery: Delivery, ms: number): void {
+    if (delivery.timer !== undefined) clearTimeout(delivery.timer);
+    delivery.deadline = Date.now() + ms;
+    delivery.timer = setTimeout(() => this.expire(delivery), ms);
+    delivery.timer.unref();
+  }
+
+  /** Past its deadline: the attempt failed, and the event gets its next one. */
+  private expire(delivery: Delivery): void {
+    if (this.deliveries.get(delivery.id) !== delivery) return;
+    this.forget(delivery);
+    this.ids.remember(delivery.id, 'expired');
+    delivery.fail(
+      new AckTimeoutError(`not committed within its deadline (${this.terms.ackTimeoutMs} ms)`, {
+        details: { timeoutMs: this.terms.ackTimeoutMs },
+      }),
+    );
+  }
+
+  private handBack(delivery: Delivery, status: DeliveryStatus): void {
+    this.forget(delivery);
+    if (delivery.fetched) this.ids.remember(delivery.id, status);
+    delivery.settle(HAND_BACK);
+  }
+
+  private fetchedDelivery(id: string): Delivery | undefined {
+    const delivery = this.deliveries.get(id);
+    return delivery?.fetched === true ? delivery : undefined;
+  }
+
+  private forget(delivery: Delivery): void {
+    this.deliveries.delete(delivery.id);
+    delivery.unwatch();
+    if (delivery.timer !== undefined) clearTimeout(delivery.timer);
+    if (!delivery.fetched) {
+      const index = this.ready.indexOf(delivery);
+      if (index >= 0) this.ready.splice(index, 1);
+    }
+  }
+}
+
+function decisionOf(result: DeliveryResult): Decision | undefined {
+  switch (result.outcome) {
+    case 'ok':
+      return undefined;
+    case 'retry':
+      return { decision: 'retry', afterMs: result.afterMs, reason: result.reason };
+    case 'dead-letter':
+      return { decision: 'dead-letter', reason: result.reason };
+    case 'cancel':
+      return { decision: 'cancel', reason: result.reason };
+  }
+}

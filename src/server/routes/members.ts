@@ -1,0 +1,197 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { MemberDesk } from '../gateway/member-desk.js';
+import type { LongPollCap } from '../long-polls.js';
+import { MEMBER_TOKEN_HEADER } from '../gateway/member-desk.js';
+import type { HostedMember } from '../gateway/hosted-member.js';
+import { documented } from '../openapi/route-doc.js';
+import { parseRequest } from '../wire/parse.js';
+import {
+  CommitBody,
+  ConsumerMemberParams,
+  ExtendBody,
+  FetchBody,
+  FetchResponse,
+  HeartbeatResponse,
+  ItemsResponse,
+  MemberParams,
+  StartMemberBody,
+  StartedMemberJson,
+  StoppedResponse,
+  consumerSequence,
+  fetchJson,
+} from '../wire/members.js';
+
+/** What a member gets when its start says nothing. */
+const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_IN_FLIGHT = 100;
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+const DEFAULT_FETCH_MAX = 10;
+const DEFAULT_FETCH_BYTES = 1024 * 1024;
+
+const MEMBER_CALL = { params: MemberParams, errors: [404, 409] } as const;
+
+const START = documented('consume', {
+  tag: 'members',
+  summary:
+    "Starts a member of the consumer for a worker over HTTP; the answer holds the member's token, this once",
+  description:
+    "The member competes for the consumer's partitions with every other member, in any process. Send the token in the `millrace-member-token` header of every call on the member.",
+  params: ConsumerMemberParams,
+  body: StartMemberBody,
+  responses: { 201: { description: 'the member, running', schema: StartedMemberJson } },
+});
+
+const FETCH = documented('consume', {
+  tag: 'members',
+  summary:
+    'Deliveries of the partitions this member owns, waiting up to `wait` ms for the first; counts as a heartbeat',
+  ...MEMBER_CALL,
+  body: FetchBody,
+  responses: { 200: { description: 'deliveries (maybe none)', schema: FetchResponse } },
+});
+
+const COMMIT = documented('consume', {
+  tag: 'members',
+  summary: 'Results for fetched deliveries (ok, retry, dead-letter, cancel), answered one by one',
+  ...MEMBER_CALL,
+  body: CommitBody,
+  responses: {
+    200: { description: 'each result: applied, fenced, expired or unknown', schema: ItemsResponse },
+  },
+});
+
+const EXTEND = documented('consume', {
+  tag: 'members',
+  summary: "Moves fetched deliveries' deadlines to `byMs` from now (work in progress)",
+  ...MEMBER_CALL,
+  body: ExtendBody,
+  responses: {
+    200: {
+      description: 'each delivery: applied, fenced, expired or unknown',
+      schema: ItemsResponse,
+    },
+  },
+});
+
+const HEARTBEAT = documented('consume', {
+  tag: 'members',
+  summary: 'Says the worker is alive, between fetches',
+  ...MEMBER_CALL,
+  responses: { 200: { description: "the member's partitions", schema: HeartbeatResponse } },
+});
+
+const STOP = documented('consume', {
+  tag: 'members',
+  summary:
+    'Stops the member: deliveries not committed go to the next owner, the partitions move on at once',
+  ...MEMBER_CALL,
+  responses: { 200: { description: 'stopped', schema: StoppedResponse } },
+});
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const value = request.headers[MEMBER_TOKEN_HEADER];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Members over HTTP: start, fetch, commit, extend, heartbeat, stop. Scope `consume`. */
+export function memberRoutes(
+  app: FastifyInstance,
+  { desk, longPolls }: { desk: MemberDesk; longPolls: LongPollCap },
+): void {
+  const member = (request: FastifyRequest): HostedMember => {
+    const { id } = parseRequest(MemberParams, request.params, 'params');
+    return desk.get(id, tokenOf(request));
+  };
+
+  app.post(
+    '/v1/consumers/:name/members',
+    START,
+    async (request, reply): Promise<z.input<typeof StartedMemberJson>> => {
+      const { name } = parseRequest(ConsumerMemberParams, request.params, 'params');
+      const body = parseRequest(StartMemberBody, request.body ?? {}, 'body');
+      const terms = {
+        ackTimeoutMs: body.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+        maxInFlight: body.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+        sessionTimeoutMs: body.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      };
+      const { member: started, token } = await desk.start({
+        consumer: {
+          name,
+          sequence: consumerSequence(body),
+          subjects: body.subjects,
+          partitions: body.partitions,
+          ordering: body.ordering,
+          maxAttempts: body.maxAttempts,
+          retry: body.retry,
+          startFrom: body.startFrom,
+        },
+        terms,
+        worker: body.worker ?? request.ip,
+      });
+      void reply.code(201).header('cache-control', 'no-store');
+      return {
+        memberId: started.info.id,
+        consumer: name,
+        partitions: started.partitions,
+        ...terms,
+        token,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/members/:id/fetch',
+    FETCH,
+    async (request): Promise<z.input<typeof FetchResponse>> => {
+      const found = member(request);
+      const body = parseRequest(FetchBody, request.body ?? {}, 'body');
+      const closed = new AbortController();
+      request.raw.once('close', () => closed.abort());
+      const waitMs = body.wait ?? 0;
+      const fetch = () =>
+        found.fetch(
+          body.max ?? DEFAULT_FETCH_MAX,
+          body.maxBytes ?? DEFAULT_FETCH_BYTES,
+          waitMs,
+          closed.signal,
+        );
+      // A fetch that may wait holds a connection: it counts against the server's long polls.
+      const answer = waitMs > 0 ? await longPolls.run(fetch) : await fetch();
+      return fetchJson(answer, found.partitions, found.terms.maxInFlight);
+    },
+  );
+
+  app.post('/v1/members/:id/commit', COMMIT, (request): z.input<typeof ItemsResponse> => {
+    const { id } = parseRequest(MemberParams, request.params, 'params');
+    const body = parseRequest(CommitBody, request.body ?? {}, 'body');
+    // A member that ended: every delivery it held is another member's now.
+    if (desk.endedWith(id, tokenOf(request))) {
+      return { results: body.results.map((item) => ({ id: item.id, status: 'fenced' })) };
+    }
+    const found = desk.get(id, tokenOf(request));
+    found.touch();
+    return {
+      results: body.results.map((item) => ({ id: item.id, status: found.commit(item.id, item) })),
+    };
+  });
+
+  app.post('/v1/members/:id/extend', EXTEND, (request): z.input<typeof ItemsResponse> => {
+    const found = member(request);
+    const body = parseRequest(ExtendBody, request.body ?? {}, 'body');
+    found.touch();
+    return { results: body.ids.map((id) => ({ id, status: found.extend(id, body.byMs) })) };
+  });
+
+  app.post('/v1/members/:id/heartbeat', HEARTBEAT, (request): z.input<typeof HeartbeatResponse> => {
+    const found = member(request);
+    found.touch();
+    return { partitions: found.partitions, inFlight: found.inFlight };
+  });
+
+  app.delete('/v1/members/:id', STOP, async (request): Promise<z.input<typeof StoppedResponse>> => {
+    const found = member(request);
+    await found.end('stopped');
+    return { stopped: found.info.id };
+  });
+}

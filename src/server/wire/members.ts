@@ -1,0 +1,162 @@
+/**
+ * Members over HTTP: starting one, fetching deliveries, committing results,
+ * extending deadlines, heartbeats and stopping. The schemas check shape and
+ * bounds; the consumer's options are then checked by the core with the
+ * library's reasons.
+ */
+import { z } from 'zod';
+import type { SequenceInput } from '../../core/sequence.js';
+import type { FetchAnswer } from '../gateway/hosted-member.js';
+import { EventJson, eventJson } from './responses.js';
+
+/** The longest a fetch may wait for a delivery. */
+export const MAX_FETCH_WAIT_MS = 30_000;
+/** Deliveries one fetch, commit or extend names at most. */
+export const MAX_MEMBER_BATCH = 1000;
+/** The longest a deadline may be set or extended to, from now. */
+export const MAX_DEADLINE_MS = 12 * 60 * 60_000;
+
+const SEQUENCE = /^(log|category:.+|stream:.+)$/;
+
+function sequenceInput(sequence: string): SequenceInput {
+  if (sequence === 'log') return 'log';
+  const name = sequence.slice(sequence.indexOf(':') + 1);
+  return sequence.startsWith('category:') ? { category: name } : { stream: name };
+}
+
+const ms = (max: number) => z.number().int().min(0).max(max);
+
+const Backoff = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('exponential'),
+    baseMs: ms(3_600_000),
+    capMs: ms(86_400_000),
+  }),
+  z.strictObject({ type: z.literal('fixed'), delayMs: ms(86_400_000) }),
+]);
+
+export const StartMemberBody = z.strictObject({
+  sequence: z.string().regex(SEQUENCE, 'use log, category:<name> or stream:<name>'),
+  subjects: z.array(z.string()).max(64).optional(),
+  partitions: z.number().int().optional(),
+  ordering: z.enum(['stream', 'partition', 'none']).optional(),
+  maxAttempts: z.number().int().optional(),
+  retry: Backoff.optional(),
+  startFrom: z.enum(['beginning', 'end']).optional(),
+  /** A delivery not committed this long after its fetch gets its next attempt. */
+  ackTimeoutMs: z.number().int().min(100).max(MAX_DEADLINE_MS).optional(),
+  /** Deliveries held for this member (fetched or ready) at most. */
+  maxInFlight: z.number().int().min(1).max(10_000).optional(),
+  /** The member ends when the worker makes no call for this long. */
+  sessionTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
+  /** The worker's name for itself (its host), shown in the consumer's status. */
+  worker: z.string().min(1).max(200).optional(),
+});
+
+export type StartMemberBody = z.output<typeof StartMemberBody>;
+
+export function consumerSequence(body: StartMemberBody): SequenceInput {
+  return sequenceInput(body.sequence);
+}
+
+export const MemberParams = z.strictObject({ id: z.string().max(100) });
+export const ConsumerMemberParams = z.strictObject({ name: z.string() });
+
+export const MemberJson = z.object({
+  memberId: z.string(),
+  consumer: z.string(),
+  partitions: z.array(z.number().int()),
+  ackTimeoutMs: z.number().int(),
+  maxInFlight: z.number().int(),
+  sessionTimeoutMs: z.number().int(),
+});
+
+export const StartedMemberJson = MemberJson.extend({
+  /** Send it in the millrace-member-token header of every call; shown this once. */
+  token: z.string(),
+});
+
+export const FetchBody = z.strictObject({
+  max: z.number().int().min(1).max(MAX_MEMBER_BATCH).optional(),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .optional(),
+  wait: ms(MAX_FETCH_WAIT_MS).optional(),
+});
+
+export const DeliveryJson = z.object({
+  id: z.string(),
+  partition: z.number().int(),
+  attempt: z.number().int(),
+  deadline: z.iso.datetime(),
+  event: EventJson,
+});
+
+export const FetchResponse = z.object({
+  deliveries: z.array(DeliveryJson),
+  partitions: z.array(z.number().int()),
+  inFlight: z.number().int(),
+  maxInFlight: z.number().int(),
+  /** The member holds its cap of deliveries, all fetched: commit some before more come. */
+  atCapacity: z.boolean(),
+});
+
+const reason = z.string().max(1000).optional();
+
+export const CommitItem = z.discriminatedUnion('outcome', [
+  z.strictObject({ id: z.string().max(200), outcome: z.literal('ok') }),
+  z.strictObject({
+    id: z.string().max(200),
+    outcome: z.literal('retry'),
+    afterMs: ms(MAX_DEADLINE_MS),
+    reason,
+  }),
+  z.strictObject({ id: z.string().max(200), outcome: z.literal('dead-letter'), reason }),
+  z.strictObject({ id: z.string().max(200), outcome: z.literal('cancel'), reason }),
+]);
+
+export const CommitBody = z.strictObject({
+  results: z.array(CommitItem).min(1).max(MAX_MEMBER_BATCH),
+});
+
+export const ExtendBody = z.strictObject({
+  ids: z.array(z.string().max(200)).min(1).max(MAX_MEMBER_BATCH),
+  /** The new deadline, this long from now. */
+  byMs: z.number().int().min(1).max(MAX_DEADLINE_MS),
+});
+
+const DeliveryStatusJson = z.enum(['applied', 'fenced', 'expired', 'unknown']);
+
+export const ItemsResponse = z.object({
+  results: z.array(z.object({ id: z.string(), status: DeliveryStatusJson })),
+});
+
+export const HeartbeatResponse = z.object({
+  partitions: z.array(z.number().int()),
+  inFlight: z.number().int(),
+});
+
+export const StoppedResponse = z.object({ stopped: z.string() });
+
+export function fetchJson(
+  answer: FetchAnswer,
+  partitions: readonly number[],
+  maxInFlight: number,
+): z.input<typeof FetchResponse> {
+  return {
+    deliveries: answer.deliveries.map((delivery) => ({
+      id: delivery.id,
+      partition: delivery.partition,
+      attempt: delivery.attempt,
+      deadline: delivery.deadline.toISOString(),
+      event: eventJson(delivery.event),
+    })),
+    partitions: [...partitions],
+    inFlight: answer.inFlight,
+    maxInFlight,
+    atCapacity: answer.atCapacity,
+  };
+}

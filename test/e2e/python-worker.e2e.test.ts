@@ -1,0 +1,171 @@
+/**
+ * Workers in another language: two Python workers (examples/python/worker.py,
+ * standard library only) and a Node library member compete on one consumer
+ * through a real `millrace start` server over PostgreSQL. Every event is
+ * handled at least once, first handlings of each stream in version order.
+ * Then one Python worker is killed (`kill -9`): its partitions move on after
+ * its session timeout and what it held is handled by the others. Then the
+ * other is frozen (`SIGSTOP`) past its session timeout and thawed: it finds
+ * its member ended (`member_expired`) and stops.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Millrace, postgres, type Consumer } from '../../src/index.js';
+import { CliProcess, assertBuilt, removeTempDirs, startServer, tempDir } from '../support/cli.js';
+import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/database.js';
+import { waitFor } from '../support/wait.js';
+
+const WORKER = fileURLToPath(new URL('../../examples/python/worker.py', import.meta.url));
+const STREAMS = 50;
+const CONSUMER = 'python-billing';
+const SESSION_TIMEOUT_MS = 3000;
+
+interface Handling {
+  readonly id: string;
+  readonly stream: string;
+  readonly version: number;
+  readonly at: number;
+}
+
+function handlingsOf(worker: CliProcess): Handling[] {
+  // Whole lines only: a worker killed or frozen mid-line leaves a fragment.
+  return worker.stdout
+    .split('\n')
+    .slice(0, -1)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Handling);
+}
+
+describe('Python workers over HTTP beside a library member', () => {
+  const schema = uniqueSchema('python');
+  let server: CliProcess;
+  let url: string;
+  let millrace: Millrace;
+  let library: Consumer;
+  const inNode: Handling[] = [];
+  const workers: CliProcess[] = [];
+
+  const pythonWorker = (dir: string) => {
+    const worker = new CliProcess(
+      [
+        WORKER,
+        '--url',
+        url,
+        '--consumer',
+        CONSUMER,
+        '--sequence',
+        'category:order',
+        '--partitions',
+        '6',
+        '--max',
+        '50',
+        '--session-timeout-ms',
+        String(SESSION_TIMEOUT_MS),
+      ],
+      { cwd: dir, command: ['python3'] },
+    );
+    workers.push(worker);
+    return worker;
+  };
+
+  const handled = () => [...workers.flatMap(handlingsOf), ...inNode];
+
+  async function publish(from: number, count: number): Promise<string[]> {
+    const events = await millrace.publishBatch(
+      Array.from({ length: count }, (_, i) => ({
+        stream: `order-${(from + i) % STREAMS}`,
+        subject: 'order.created',
+        data: { n: from + i },
+      })),
+    );
+    return events.map((e) => e.id);
+  }
+
+  async function allHandled(ids: readonly string[], what: string): Promise<void> {
+    await waitFor(
+      () => {
+        const seen = new Set(handled().map((h) => h.id));
+        return ids.every((id) => seen.has(id));
+      },
+      what,
+      60_000,
+    );
+  }
+
+  beforeAll(async () => {
+    assertBuilt();
+    const dir = tempDir();
+    const started = await startServer(dir, [
+      '--database-url',
+      TEST_DATABASE_URL,
+      '--schema',
+      schema,
+    ]);
+    server = started.server;
+    url = started.info.url;
+    millrace = await Millrace.open({
+      provider: postgres({ connectionString: TEST_DATABASE_URL, schema }),
+    });
+    library = millrace.consumer({
+      name: CONSUMER,
+      sequence: { category: 'order' },
+      partitions: 6,
+      handler: (event) =>
+        void inNode.push({
+          id: event.id,
+          stream: event.stream,
+          version: event.version,
+          at: (performance.timeOrigin + performance.now()) / 1000,
+        }),
+    });
+    await library.start();
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.stop('SIGKILL');
+    await library?.stop();
+    await millrace?.close();
+    await server?.stop();
+    await dropSchema(schema);
+    removeTempDirs();
+  });
+
+  it('share the work, each stream in order, and ride out a killed and a frozen worker', async () => {
+    const dir = tempDir();
+    const first = pythonWorker(dir);
+    const second = pythonWorker(dir);
+    await first.waitForOutput('"started"');
+    await second.waitForOutput('"started"');
+    const ids = await publish(0, 2000);
+    await allHandled(ids, 'the first 2,000 events handled');
+    // All three members took part.
+    expect(handlingsOf(first).length).toBeGreaterThan(0);
+    expect(handlingsOf(second).length).toBeGreaterThan(0);
+    expect(inNode.length).toBeGreaterThan(0);
+    // First handlings of each stream come in version order, whoever handled them.
+    const firsts = new Map<string, Handling>();
+    for (const h of handled().sort((a, b) => a.at - b.at))
+      if (!firsts.has(h.id)) firsts.set(h.id, h);
+    const lastVersion = new Map<string, number>();
+    for (const h of firsts.values()) {
+      expect(h.version, `${h.stream} out of order`).toBeGreaterThan(
+        lastVersion.get(h.stream) ?? -1,
+      );
+      lastVersion.set(h.stream, h.version);
+    }
+
+    // kill -9 one worker while events flow: what it held is handled by the others.
+    const more = publish(2000, 1000);
+    await waitFor(() => handled().length > 2100, 'the next events starting', 30_000);
+    await first.stop('SIGKILL');
+    await allHandled(await more, 'every event after a worker was killed');
+
+    // Freeze the other past its session timeout: thawed, it finds its member ended.
+    process.kill(second.child.pid as number, 'SIGSTOP');
+    const whileFrozen = await publish(3000, 200);
+    await allHandled(whileFrozen, 'the events published while a worker was frozen');
+    process.kill(second.child.pid as number, 'SIGCONT');
+    const ended = await second.exited;
+    expect(ended.stderr).toContain('member_expired');
+  });
+});
