@@ -7,7 +7,8 @@
  * loopback (`millrace start` refuses another address; a server a library user
  * binds elsewhere answers 401). Once a key exists, every non-public route
  * needs `Authorization: Bearer <key>` with its scope (`admin` has them all).
- * The check runs before the body is read. Keys are looked up in the provider,
+ * The check runs before the body is read, except on the work queue's routes
+ * when their key comes in the body instead. Keys are looked up in the provider,
  * so every server over it agrees; an answer is kept for a second, so a
  * revoked key stops working on every server within a second (at once on the
  * one that revoked it).
@@ -26,6 +27,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
     doc?: RouteDoc;
+    /**
+     * A body field that may carry the key instead of the header (the work
+     * queue's `serviceToken`); checked once the body is read.
+     */
+    keyField?: string;
   }
   interface FastifyRequest {
     /** The key the request was made with, when keys are in force. */
@@ -84,24 +90,54 @@ function unauthorized(reply: FastifyReply, reason: string, message: string): Una
   return new UnauthorizedError(message, { reason });
 }
 
+/** Checks a presented key against the route's access; the key, when it may. */
+async function checkKey(
+  gate: KeyGate,
+  reply: FastifyReply,
+  token: string,
+  access: Exclude<Access, 'public'>,
+): Promise<ApiKeyRecord> {
+  const key = await gate.verify(token);
+  if (key === undefined) {
+    throw unauthorized(reply, 'invalid_key', 'this API key is not valid, or it was revoked');
+  }
+  if (!keyAllows(key, access)) {
+    throw new ForbiddenError(
+      `key ${key.id} (${key.name}) has scopes ${key.scopes.join(', ')}; this route needs ${access}`,
+      { reason: 'missing_scope', details: { key: key.id, needs: access, scopes: [...key.scopes] } },
+    );
+  }
+  return key;
+}
+
+/** Whether the request needs a key at all: none while no key is in force (loopback only then). */
+async function keysInForce(
+  gate: KeyGate,
+  reply: FastifyReply,
+  bound: AddressInfo | string | null,
+): Promise<boolean> {
+  if (await gate.anyActive()) return true;
+  if (bound === null || typeof bound !== 'object' || isLoopbackAddress(bound.address)) return false;
+  throw unauthorized(
+    reply,
+    'no_keys',
+    `this server has no API keys and so answers only on loopback; create one with \`${CREATE_KEY}\``,
+  );
+}
+
 async function authorize(
   gate: KeyGate,
   request: FastifyRequest,
   reply: FastifyReply,
   bound: AddressInfo | string | null,
 ): Promise<void> {
-  const access = request.routeOptions.config.access;
+  const { access, keyField } = request.routeOptions.config;
   // No route matched (a 404 or 405 follows) or a public one.
   if (access === undefined || access === 'public') return;
-  if (!(await gate.anyActive())) {
-    if (bound === null || typeof bound !== 'object' || isLoopbackAddress(bound.address)) return;
-    throw unauthorized(
-      reply,
-      'no_keys',
-      `this server has no API keys and so answers only on loopback; create one with \`${CREATE_KEY}\``,
-    );
-  }
+  if (!(await keysInForce(gate, reply, bound))) return;
   const header = request.headers.authorization;
+  // The key may come in the body instead: checked once it is read (authorizeBody).
+  if (header === undefined && keyField !== undefined) return;
   if (header === undefined) {
     throw unauthorized(reply, 'missing_key', 'send an API key as `Authorization: Bearer <key>`');
   }
@@ -113,17 +149,29 @@ async function authorize(
       'the Authorization header must be `Bearer <key>`',
     );
   }
-  const key = await gate.verify(token);
-  if (key === undefined) {
-    throw unauthorized(reply, 'invalid_key', 'this API key is not valid, or it was revoked');
-  }
-  if (!keyAllows(key, access)) {
-    throw new ForbiddenError(
-      `key ${key.id} (${key.name}) has scopes ${key.scopes.join(', ')}; this route needs ${access}`,
-      { reason: 'missing_scope', details: { key: key.id, needs: access, scopes: [...key.scopes] } },
+  request.apiKey = await checkKey(gate, reply, token, access);
+}
+
+/** A route whose key may come in a body field, and came without the header. */
+async function authorizeBody(
+  gate: KeyGate,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bound: AddressInfo | string | null,
+): Promise<void> {
+  const { access, keyField } = request.routeOptions.config;
+  if (keyField === undefined || access === undefined || access === 'public') return;
+  if (request.apiKey !== undefined || !(await keysInForce(gate, reply, bound))) return;
+  const body = request.body as Record<string, unknown> | undefined;
+  const token = body?.[keyField];
+  if (typeof token !== 'string') {
+    throw unauthorized(
+      reply,
+      'missing_key',
+      `send an API key as \`Authorization: Bearer <key>\` or in the body's ${keyField}`,
     );
   }
-  request.apiKey = key;
+  request.apiKey = await checkKey(gate, reply, token, access);
 }
 
 /** Guards every route of `app` by its access; refuses to add a route that names none. */
@@ -135,5 +183,8 @@ export function guardRoutes(app: FastifyInstance, gate: KeyGate): void {
   });
   app.addHook('onRequest', (request, reply) =>
     authorize(gate, request, reply, app.server.address()),
+  );
+  app.addHook('preValidation', (request, reply) =>
+    authorizeBody(gate, request, reply, app.server.address()),
   );
 }

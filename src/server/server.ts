@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { MemberDesk } from './gateway/member-desk.js';
 import { memberRoutes } from './routes/members.js';
+import { workQueueRoutes } from './routes/work-queue.js';
 import { LongPollCap } from './long-polls.js';
 import { limitRequests } from './rate-limit.js';
 import { collectRouteDocs, openApiRoutes } from './openapi/openapi-routes.js';
@@ -146,6 +147,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     scheduledRoutes(api, millrace, budget);
     keyRoutes(api, millrace, gate);
     memberRoutes(api, { desk: members, longPolls });
+    workQueueRoutes(api, millrace, members);
     openApiRoutes(api, documentedRoutes);
     done();
   });

@@ -8,6 +8,7 @@
  * other is frozen (`SIGSTOP`) past its session timeout and thawed: it finds
  * its member ended (`member_expired`) and stops.
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Millrace, postgres, type Consumer } from '../../src/index.js';
@@ -94,6 +95,13 @@ describe('Python workers over HTTP beside a library member', () => {
 
   beforeAll(async () => {
     assertBuilt();
+    try {
+      execFileSync('python3', ['--version']);
+    } catch (error) {
+      throw new Error(
+        `python3 is needed to run the Python worker (apt-get install -y python3): ${(error as Error).message}`,
+      );
+    }
     const dir = tempDir();
     const started = await startServer(dir, [
       '--database-url',

@@ -235,6 +235,47 @@ describe.each(PROVIDERS)('the OpenAPI document on %s', (provider) => {
     });
     expect(after.status).toBe(409);
 
+    // The work queue: add, start, fetch, commit, stop.
+    const added = await call('POST', '/publisher/add', '/publisher/add', {
+      body: { service: 'mailer', payload: { to: 'a@example.com' } },
+    });
+    expect(added.status).toBe(201);
+    const queue = await call('POST', '/consumer/start', '/consumer/start', {
+      body: { service: 'mailer', partitions: 1 },
+    });
+    expect(queue.status).toBe(201);
+    const { consumerId, consumerToken } = queue.body as {
+      consumerId: string;
+      consumerToken: string;
+    };
+    const task = await call(
+      'POST',
+      '/consumer/{consumerId}/fetch',
+      `/consumer/${consumerId}/fetch`,
+      {
+        body: { consumerToken },
+      },
+    );
+    expect(task.status).toBe(200);
+    const done = await call(
+      'POST',
+      '/consumer/{consumerId}/commit',
+      `/consumer/${consumerId}/commit`,
+      {
+        body: { consumerToken, task: (task.body as { task: unknown }).task, result: 'sent' },
+      },
+    );
+    expect(done.status).toBe(200);
+    const queueStop = await call(
+      'POST',
+      '/consumer/{consumerId}/stop',
+      `/consumer/${consumerId}/stop`,
+      {
+        body: { consumerToken },
+      },
+    );
+    expect(queueStop.status).toBe(200);
+
     expect((await call('GET', '/v1/consumers', '/v1/consumers')).status).toBe(200);
     expect((await call('GET', '/v1/consumers/{name}', '/v1/consumers/docs')).status).toBe(200);
     expect((await call('GET', '/v1/consumers/{name}', '/v1/consumers/nope')).status).toBe(404);
