@@ -226,7 +226,9 @@ export class PartitionWorker {
     void result.then((settled) => {
       this.running.delete(run);
       this.finished(run, settled);
-      this.pump();
+      // Handlers that settle together (a worker over HTTP commits hundreds at
+      // once) share one pump: each pump looks at every stream in the window.
+      this.schedule();
     });
     return false;
   }
