@@ -66,8 +66,8 @@ interface Delivery {
   fetched: boolean;
   deadline: number;
   timer: NodeJS.Timeout | undefined;
-  /** Stops listening for the partition's stop. */
-  readonly unwatch: () => void;
+  /** Aborted when the partition's worker is told to stop. */
+  readonly partitionStop: AbortSignal;
 }
 
 export type MemberEnd = 'stopped' | 'expired' | 'closed';
@@ -78,6 +78,8 @@ export class HostedMember {
   private readonly ready: Delivery[] = [];
   private readonly waiters = new FetchWaiters();
   private readonly ids = new DeliveryIds();
+  /** Held deliveries by their partition worker's stop signal. */
+  private readonly byPartitionStop = new WeakMap<AbortSignal, Set<Delivery>>();
   private idleTimer: NodeJS.Timeout | undefined;
   private ending: Promise<void> | undefined;
   private endedAs: MemberEnd | undefined;
@@ -115,10 +117,9 @@ export class HostedMember {
         fetched: false,
         deadline: 0,
         timer: undefined,
-        unwatch: () => partitionStop.removeEventListener('abort', onStop),
+        partitionStop,
       };
-      const onStop = () => this.partitionStopping(delivery, partitionStop.reason);
-      partitionStop.addEventListener('abort', onStop, { once: true });
+      this.watch(delivery);
       this.deliveries.set(delivery.id, delivery);
       this.ready.push(delivery);
       this.waiters.wake();
@@ -217,6 +218,25 @@ export class HostedMember {
     return this.ending;
   }
 
+  /** One listener per partition worker, however many of its deliveries are held. */
+  private watch(delivery: Delivery): void {
+    const signal = delivery.partitionStop;
+    let held = this.byPartitionStop.get(signal);
+    if (held === undefined) {
+      held = new Set();
+      this.byPartitionStop.set(signal, held);
+      const deliveries = held;
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const one of [...deliveries]) this.partitionStopping(one, signal.reason);
+        },
+        { once: true },
+      );
+    }
+    held.add(delivery);
+  }
+
   /**
    * The partition's worker was told to stop. Taken away (`abandon`): the
    * delivery is the next owner's, and a commit of it is fenced. Handed over
@@ -273,7 +293,7 @@ export class HostedMember {
 
   private forget(delivery: Delivery): void {
     this.deliveries.delete(delivery.id);
-    delivery.unwatch();
+    this.byPartitionStop.get(delivery.partitionStop)?.delete(delivery);
     if (delivery.timer !== undefined) clearTimeout(delivery.timer);
     if (!delivery.fetched) {
       const index = this.ready.indexOf(delivery);
