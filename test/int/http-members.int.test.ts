@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Millrace } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { PROVIDERS, openBackend, type TestBackend } from '../support/providers.js';
+import { httpCall } from '../support/http-call.js';
 import { waitFor } from '../support/wait.js';
 
 interface DeliveryJson {
@@ -30,11 +31,6 @@ interface FetchJson {
   atCapacity: boolean;
 }
 
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
 const silent = pino({ level: 'silent' });
 let consumerSeq = 0;
 
@@ -45,17 +41,8 @@ describe.each(PROVIDERS)('members over HTTP on %s', (provider) => {
   let base: string;
   const started: Worker[] = [];
 
-  async function call<T>(method: string, path: string, body?: unknown, token?: string) {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token !== undefined) headers['millrace-member-token'] = token;
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as T } as Answer<T>;
-  }
+  const call = <T>(method: string, path: string, body?: unknown, token?: string) =>
+    httpCall<T>(base, method, path, { body, token });
 
   /** A worker as a user's program would be: it knows its member id and token. */
   class Worker {
