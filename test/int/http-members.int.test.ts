@@ -26,6 +26,7 @@ interface DeliveryJson {
 interface FetchJson {
   deliveries: DeliveryJson[];
   partitions: number[];
+  lag: Record<string, number>;
   inFlight: number;
   maxInFlight: number;
   atCapacity: boolean;
@@ -215,6 +216,29 @@ describe.each(PROVIDERS)('members over HTTP on %s', (provider) => {
     await worker.commit(ok(taken));
     const [third] = await worker.take(1);
     expect(third?.event.data).toBe(3);
+  });
+
+  it("reports its partitions' lag, and sees it fall as it commits", async () => {
+    const consumer = newConsumer();
+    const worker = await startWorker(consumer, { partitions: 1, maxInFlight: 1 });
+    await millrace.publishBatch(
+      [1, 2, 3].map((n) => ({ stream: `${consumer}-${n}`, subject: 'order.created', data: n })),
+    );
+    // Each look at the lag is a fetch: what it hands out is committed below.
+    const handedOut: DeliveryJson[] = [];
+    const lagNow = async () => {
+      const { body } = await worker.fetch({ max: 1 });
+      handedOut.push(...body.deliveries);
+      return body.lag['0'];
+    };
+    await waitFor(async () => (await lagNow()) === 3, 'a lag of three events');
+    let committed = 0;
+    while (committed < 3) {
+      const delivery = handedOut.shift() ?? (await worker.take(1))[0];
+      await worker.commit(ok([delivery as DeliveryJson]));
+      committed++;
+    }
+    await waitFor(async () => (await lagNow()) === 0, 'no lag once all is committed');
   });
 
   it('on stop gives what was not committed to the next owner, unhandled; the old commit is fenced', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../../core/errors.js';
 import type { Millrace } from '../../millrace.js';
 import { HostedMember, type HostedMemberTerms, type MemberEnd } from './hosted-member.js';
+import { LagCache } from './lag-cache.js';
 
 /** The header a worker sends its member token in. */
 export const MEMBER_TOKEN_HEADER = 'millrace-member-token';
@@ -50,11 +51,15 @@ export class MemberDesk {
   private readonly members = new Map<string, { member: HostedMember; tokenHash: Buffer }>();
   private readonly ended = new Map<string, Ended>();
   private closed = false;
+  /** The lag fetches report, read for all the members of a consumer together. */
+  readonly lag: LagCache;
 
   constructor(
     private readonly millrace: Millrace,
     private readonly maxMembers: number,
-  ) {}
+  ) {
+    this.lag = new LagCache(millrace);
+  }
 
   async start(request: MemberStart): Promise<StartedMember> {
     if (this.closed)

@@ -158,7 +158,9 @@ export function memberRoutes(
         );
       // A fetch that may wait holds a connection: it counts against the server's long polls.
       const answer = waitMs > 0 ? await longPolls.run(fetch) : await fetch();
-      return fetchJson(answer, found.partitions, found.terms.maxInFlight);
+      const partitions = found.partitions;
+      const lag = desk.lag.lagOf(found.consumerName, partitions);
+      return fetchJson(answer, partitions, lag, found.terms.maxInFlight);
     },
   );
 

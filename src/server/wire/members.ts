@@ -98,6 +98,8 @@ export const DeliveryJson = z.object({
 export const FetchResponse = z.object({
   deliveries: z.array(DeliveryJson),
   partitions: z.array(z.number().int()),
+  /** Events behind in each of the member's partitions, by partition, as of the last two seconds. */
+  lag: z.record(z.string(), z.number().int()),
   inFlight: z.number().int(),
   maxInFlight: z.number().int(),
   /** The member holds its cap of deliveries, all fetched: commit some before more come. */
@@ -144,6 +146,7 @@ export const StoppedResponse = z.object({ stopped: z.string() });
 export function fetchJson(
   answer: FetchAnswer,
   partitions: readonly number[],
+  lag: Record<string, number>,
   maxInFlight: number,
 ): z.input<typeof FetchResponse> {
   return {
@@ -155,6 +158,7 @@ export function fetchJson(
       event: eventJson(delivery.event),
     })),
     partitions: [...partitions],
+    lag,
     inFlight: answer.inFlight,
     maxInFlight,
     atCapacity: answer.atCapacity,
