@@ -168,13 +168,14 @@ export class HostedMember {
     }
     const taken: FetchedDelivery[] = [];
     let bytes = 0;
-    while (taken.length < max && this.ready.length > 0 && this.ending === undefined) {
-      const next = this.ready[0] as Delivery;
+    while (taken.length < max && taken.length < this.ready.length && this.ending === undefined) {
+      const next = this.ready[taken.length] as Delivery;
       if (taken.length > 0 && bytes + next.bytes > maxBytes) break;
-      this.ready.shift();
       bytes += next.bytes;
       taken.push(this.handOut(next));
     }
+    // Taken off the front at once: shifting one by one moves the whole queue each time.
+    this.ready.splice(0, taken.length);
     this.touch();
     const inFlight = this.deliveries.size;
     return {

@@ -84,7 +84,6 @@ export class MemberDesk {
         concurrency: request.terms.maxInFlight,
         // Deadlines run from a delivery's fetch (HostedMember), not from its parking.
         ackTimeoutMs: 0,
-        sessionTimeoutMs: request.consumer.sessionTimeoutMs,
         // A stop gives every delivery back first, so the handlers end at once.
         stopTimeoutMs: 5000,
       },

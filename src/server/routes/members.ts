@@ -18,7 +18,6 @@ import {
   StartMemberBody,
   StartedMemberJson,
   StoppedResponse,
-  consumerSequence,
   fetchJson,
 } from '../wire/members.js';
 
@@ -118,7 +117,7 @@ export function memberRoutes(
       const { member: started, token } = await desk.start({
         consumer: {
           name,
-          sequence: consumerSequence(body),
+          sequence: body.sequence,
           subjects: body.subjects,
           partitions: body.partitions,
           ordering: body.ordering,

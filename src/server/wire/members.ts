@@ -5,8 +5,9 @@
  * library's reasons.
  */
 import { z } from 'zod';
-import type { SequenceInput } from '../../core/sequence.js';
+import { parseSequence } from '../../core/sequence.js';
 import type { FetchAnswer } from '../gateway/hosted-member.js';
+import { sequenceText } from './requests.js';
 import { EventJson, eventJson } from './responses.js';
 
 /** The longest a fetch may wait for a delivery. */
@@ -15,14 +16,6 @@ export const MAX_FETCH_WAIT_MS = 30_000;
 export const MAX_MEMBER_BATCH = 1000;
 /** The longest a deadline may be set or extended to, from now. */
 export const MAX_DEADLINE_MS = 12 * 60 * 60_000;
-
-const SEQUENCE = /^(log|category:.+|stream:.+)$/;
-
-function sequenceInput(sequence: string): SequenceInput {
-  if (sequence === 'log') return 'log';
-  const name = sequence.slice(sequence.indexOf(':') + 1);
-  return sequence.startsWith('category:') ? { category: name } : { stream: name };
-}
 
 const ms = (max: number) => z.number().int().min(0).max(max);
 
@@ -36,7 +29,7 @@ const Backoff = z.discriminatedUnion('type', [
 ]);
 
 export const StartMemberBody = z.strictObject({
-  sequence: z.string().regex(SEQUENCE, 'use log, category:<name> or stream:<name>'),
+  sequence: sequenceText().transform(parseSequence),
   subjects: z.array(z.string()).max(64).optional(),
   partitions: z.number().int().optional(),
   ordering: z.enum(['stream', 'partition', 'none']).optional(),
@@ -54,10 +47,6 @@ export const StartMemberBody = z.strictObject({
 });
 
 export type StartMemberBody = z.output<typeof StartMemberBody>;
-
-export function consumerSequence(body: StartMemberBody): SequenceInput {
-  return sequenceInput(body.sequence);
-}
 
 export const MemberParams = z.strictObject({ id: z.string().max(100) });
 export const ConsumerMemberParams = z.strictObject({ name: z.string() });

@@ -60,6 +60,10 @@ export function integerParam(min: number, max: number) {
 
 const SEQUENCE = /^(log|category:.+|stream:.+)$/;
 
+/** A sequence written as text: `log`, `category:<name>` or `stream:<name>`. */
+export const sequenceText = () =>
+  z.string().regex(SEQUENCE, 'use log, category:<name> or stream:<name>');
+
 function toSequenceInput(query: {
   sequence?: string | undefined;
   category?: string | undefined;
@@ -76,7 +80,7 @@ function toSequenceInput(query: {
 
 export const ReadQuery = z
   .strictObject({
-    sequence: z.string().regex(SEQUENCE, 'use log, category:<name> or stream:<name>').optional(),
+    sequence: sequenceText().optional(),
     category: z.string().optional(),
     stream: z.string().optional(),
     after: z.string().optional(),
