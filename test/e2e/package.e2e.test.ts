@@ -56,7 +56,8 @@ describe('npm install millrace, then npx millrace', () => {
 
   it('npx millrace start serves, and npx millrace publish reaches it', async () => {
     server = new CliProcess(['start', '--port', '0'], { ...npx, processGroup: true });
-    await server.waitForOutput(/millrace is listening on (http:\/\/\S+)/, 120_000);
+    // The welcome ends with the Ctrl-C line; waiting for it sees the whole welcome.
+    await server.waitForOutput(/Ctrl-C stops the server/, 120_000);
     const url = /millrace is listening on (http:\/\/\S+)/.exec(server.stdout)?.[1] ?? '';
     expect(server.stdout).toContain('npx millrace publish');
     expect(await (await fetch(`${url}/v1/health`)).json()).toMatchObject({ status: 'ok' });

@@ -74,20 +74,21 @@ function printWelcome(url: string, options: StartOptions, provider: string, keys
         ? `PostgreSQL, schema ${options.schema}`
         : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
   const seconds = process.uptime().toFixed(1);
-  print(`millrace is listening on ${url} (${where}; started in ${seconds} s)`);
-  print('');
-  print('From another terminal in this directory:');
-  print(`  npx millrace publish order-1 order.created '{"total":5}'${flags}`);
-  print(`  npx millrace tail${flags}`);
-  print(`  npx millrace consumers${flags}`);
-  if (keys) {
-    print(`  curl -H "Authorization: Bearer $MILLRACE_API_KEY" ${url}/v1/events`);
-    print('API keys are in force: set MILLRACE_API_KEY (or pass --api-key) in that terminal.');
-  } else {
-    print(`  curl ${url}/v1/events`);
-  }
-  print('Ctrl-C stops the server.');
-  print('');
+  const curl = keys ? `curl -H "Authorization: Bearer $MILLRACE_API_KEY" ${url}/v1/events` : `curl ${url}/v1/events`;
+  const lines = [
+    `millrace is listening on ${url} (${where}; started in ${seconds} s)`,
+    '',
+    'From another terminal in this directory:',
+    `  npx millrace publish order-1 order.created '{"total":5}'${flags}`,
+    `  npx millrace tail${flags}`,
+    `  npx millrace consumers${flags}`,
+    `  ${curl}`,
+    ...(keys ? ['API keys are in force: set MILLRACE_API_KEY (or pass --api-key) in that terminal.'] : []),
+    'Ctrl-C stops the server.',
+    '',
+  ];
+  // One write: whoever reads the pipe sees the welcome whole, never the first line alone.
+  print(lines.join('\n'));
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one during shutdown exits at once. */
