@@ -74,7 +74,9 @@ function printWelcome(url: string, options: StartOptions, provider: string, keys
         ? `PostgreSQL, schema ${options.schema}`
         : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
   const seconds = process.uptime().toFixed(1);
-  const curl = keys ? `curl -H "Authorization: Bearer $MILLRACE_API_KEY" ${url}/v1/events` : `curl ${url}/v1/events`;
+  const curl = keys
+    ? `curl -H "Authorization: Bearer $MILLRACE_API_KEY" ${url}/v1/events`
+    : `curl ${url}/v1/events`;
   const lines = [
     `millrace is listening on ${url} (${where}; started in ${seconds} s)`,
     '',
@@ -83,7 +85,9 @@ function printWelcome(url: string, options: StartOptions, provider: string, keys
     `  npx millrace tail${flags}`,
     `  npx millrace consumers${flags}`,
     `  ${curl}`,
-    ...(keys ? ['API keys are in force: set MILLRACE_API_KEY (or pass --api-key) in that terminal.'] : []),
+    ...(keys
+      ? ['API keys are in force: set MILLRACE_API_KEY (or pass --api-key) in that terminal.']
+      : []),
     'Ctrl-C stops the server.',
     '',
   ];
