@@ -7,6 +7,7 @@ import type { SequenceKind } from '../sequence.js';
 import type { DeliveryStore } from './deliveries.js';
 import type { KeyStore } from './keys.js';
 import type { LogStore } from './log.js';
+import type { MemberDirectory } from './member-directory.js';
 import type { Membership } from './membership.js';
 import type { PositionStore } from './positions.js';
 import type { ConsumerRegistry } from './registry.js';
@@ -47,6 +48,12 @@ export interface Provider {
   readonly registry: ConsumerRegistry;
   /** API keys of the HTTP API, shared by every server over this provider. */
   readonly keys: KeyStore;
+  /**
+   * Members over HTTP, shared by the servers over this provider so a worker
+   * may call any of them; absent where servers cannot share it (each server
+   * then hosts the members started on it, and a worker calls that server).
+   */
+  readonly httpMembers?: MemberDirectory;
   /** Present when `capabilities.wakeups`. */
   readonly wakeups: WakeupSource | undefined;
   readonly membership: Membership;

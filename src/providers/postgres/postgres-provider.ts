@@ -29,6 +29,7 @@ import { PgDeliveries } from './pg-deliveries.js';
 import { PgPositions } from './pg-positions.js';
 import { PgRegistry } from './pg-registry.js';
 import { PgKeys } from './pg-keys.js';
+import { PgMemberDirectory } from './pg-member-directory.js';
 import { PgScheduledEvents, SCHEDULER_LEASE } from './pg-scheduled.js';
 import { PgPrunableLog } from './pg-retention.js';
 import { PgWakeups } from './pg-wakeups.js';
@@ -101,6 +102,7 @@ export class PostgresProvider implements Provider {
   readonly deliveries: PgDeliveries;
   readonly registry: PgRegistry;
   readonly keys: PgKeys;
+  readonly httpMembers: PgMemberDirectory;
   readonly wakeups: PgWakeups;
   readonly membership: AllocatedMembership;
   readonly members: PgMembershipStore;
@@ -125,6 +127,7 @@ export class PostgresProvider implements Provider {
     this.deliveries = new PgDeliveries(db, this.book);
     this.registry = new PgRegistry(db, this.book);
     this.keys = new PgKeys(db, this.book);
+    this.httpMembers = new PgMemberDirectory(db, this.book);
     this.retention = new LogPruner({
       log: this.log,
       registry: this.registry,
