@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ValidationError } from '../core/errors.js';
 import type { Millrace } from '../millrace.js';
 import { MAX_WAIT_MS } from './wire/requests.js';
+import { DEFAULT_PRESENCE_TIMING, type PresenceTiming } from './gateway/server-presence.js';
 
 export interface ServerOptions {
   millrace: Millrace;
@@ -62,6 +63,20 @@ export interface ServerOptions {
    * `false` turns the limit off. @defaultValue 600,000 a minute (10,000/s)
    */
   rateLimit?: { readonly max: number; readonly windowMs: number } | false;
+  /**
+   * Where the other servers over the same database reach this one, to pass
+   * on calls for the members it hosts: this server's own address, not a
+   * balancer's. @defaultValue the address it listens on (a wildcard address
+   * becomes the machine's host name)
+   */
+  advertiseUrl?: string;
+  /**
+   * How servers sharing members watch each other: each announces itself
+   * every `heartbeatMs`, serves its members within `leaseMs` of its last
+   * announcement, and the others take its members over once it has been
+   * silent `deadAfterMs`. @defaultValue 2000, 8000, 10000
+   */
+  peerTiming?: Partial<PresenceTiming>;
   /** Serve HTTPS with this PEM certificate (chain) and key. @defaultValue plain HTTP */
   tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
@@ -89,6 +104,8 @@ export interface ResolvedServerOptions {
   readonly maxLongPolls: number;
   readonly maxMembers: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
+  readonly advertiseUrl: string | undefined;
+  readonly peerTiming: PresenceTiming;
 }
 
 function positive(
@@ -150,6 +167,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     allowedHosts: hostNames(options.allowedHosts),
     maxLongPolls: positive('maxLongPolls', options.maxLongPolls, DEFAULT_MAX_LONG_POLLS),
     maxMembers: positive('maxMembers', options.maxMembers, DEFAULT_MAX_MEMBERS),
+    advertiseUrl: advertiseUrl(options.advertiseUrl),
+    peerTiming: peerTiming(options.peerTiming),
     rateLimit:
       options.rateLimit === false
         ? false
@@ -162,4 +181,44 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
             ),
           },
   };
+}
+
+function advertiseUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (
+    parsed === undefined ||
+    !['http:', 'https:'].includes(parsed.protocol) ||
+    parsed.pathname !== '/'
+  ) {
+    throw new ValidationError(
+      `server option advertiseUrl must be an http(s) URL with no path, such as http://10.0.0.5:7700, got ${JSON.stringify(url)}`,
+      { reason: 'invalid_option', details: { option: 'advertiseUrl' } },
+    );
+  }
+  return parsed.origin;
+}
+
+function peerTiming(timing: Partial<PresenceTiming> | undefined): PresenceTiming {
+  const heartbeatMs = positive(
+    'peerTiming.heartbeatMs',
+    timing?.heartbeatMs,
+    DEFAULT_PRESENCE_TIMING.heartbeatMs,
+    100,
+  );
+  const leaseMs = positive(
+    'peerTiming.leaseMs',
+    timing?.leaseMs,
+    DEFAULT_PRESENCE_TIMING.leaseMs,
+    heartbeatMs * 2,
+    ': at least two heartbeats',
+  );
+  const deadAfterMs = positive(
+    'peerTiming.deadAfterMs',
+    timing?.deadAfterMs,
+    DEFAULT_PRESENCE_TIMING.deadAfterMs,
+    leaseMs + 1000,
+    ': a second beyond the lease at least',
+  );
+  return { heartbeatMs, leaseMs, deadAfterMs };
 }

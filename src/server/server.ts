@@ -20,6 +20,9 @@ import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { MemberDesk } from './gateway/member-desk.js';
+import { routeMemberCalls } from './gateway/member-calls.js';
+import { listeningUrl } from './gateway/listening-url.js';
+import { PeerForwarder } from './gateway/peer-forwarder.js';
 import { memberRoutes } from './routes/members.js';
 import { workQueueRoutes } from './routes/work-queue.js';
 import { LongPollCap } from './long-polls.js';
@@ -114,7 +117,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
   // Closing ends long polls at once; their connections must close too, or the
   // server waits out the keep-alive timeout before it can stop.
   const closing = new AbortController();
-  const members = new MemberDesk(millrace, resolved.maxMembers);
+  const members = new MemberDesk(millrace, resolved.maxMembers, resolved.peerTiming, app.log);
+  const peers = new PeerForwarder(members.presence.id, options.tls?.cert);
+  // Once listening, the server tells its peers where to pass calls on to.
+  app.addHook('onListen', async () => {
+    await members.presence.begin(
+      resolved.advertiseUrl ?? listeningUrl(app, options.tls !== undefined),
+    );
+  });
   app.addHook('preClose', (done) => {
     closing.abort();
     done();
@@ -122,6 +132,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   // Hosted members end with the server: their deliveries go back, their partitions move on.
   app.addHook('onClose', async () => {
     await members.close();
+    peers.close();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing.signal.aborted) void reply.header('connection', 'close');
@@ -146,6 +157,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     pruneRoutes(api, millrace);
     scheduledRoutes(api, millrace, budget);
     keyRoutes(api, millrace, gate);
+    routeMemberCalls(api, members, peers);
     memberRoutes(api, { desk: members, longPolls });
     workQueueRoutes(api, millrace, members);
     openApiRoutes(api, documentedRoutes);

@@ -34,6 +34,7 @@ interface StartOptions extends DatabaseOptions, RetainOptions {
   allowedHost: string[];
   tlsCert?: string;
   tlsKey?: string;
+  advertiseUrl?: string;
 }
 
 /** The certificate and key to serve HTTPS with, both or neither. */
@@ -166,7 +167,13 @@ async function runServer(options: StartOptions): Promise<void> {
     releaseLoop();
     throw error;
   });
-  const app = createServer({ millrace, logger, allowedHosts: options.allowedHost, tls });
+  const app = createServer({
+    millrace,
+    logger,
+    allowedHosts: options.allowedHost,
+    tls,
+    advertiseUrl: options.advertiseUrl,
+  });
   let demo: Demo | undefined;
   try {
     const keys = await refuseOpenNetwork(millrace, options);
@@ -214,6 +221,12 @@ export function startCommand(program: Command): void {
     )
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); with --tls-key')
     .option('--tls-key <file>', "the certificate's PEM private key")
+    .addOption(
+      new Option(
+        '--advertise-url <url>',
+        "this server's own URL for the servers sharing its database, which pass on calls for the HTTP members it hosts (default: the address it listens on)",
+      ).env('MILLRACE_ADVERTISE_URL'),
+    )
     .option('--demo', 'also publish sample order events and run two sample consumers')
     .option('--json', 'log JSON lines instead of readable lines');
   addRetainOptions(command);

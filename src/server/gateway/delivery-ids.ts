@@ -11,8 +11,17 @@ export type DeliveryStatus = 'applied' | 'fenced' | 'expired' | 'unknown';
 /** Settled deliveries whose fate is remembered, newest kept. */
 const REMEMBERED = 20_000;
 
+const SHAPE = /^d\.\d+\.\d+\.\d+\.\S+$/;
+
 export class DeliveryIds {
   private readonly settled = new Map<string, DeliveryStatus>();
+
+  /**
+   * `takenOver`: the member ran on another server before this one; a
+   * delivery of its that this server never saw was handed out there, and
+   * its partition has moved since (to this server's incarnation or on).
+   */
+  constructor(private readonly takenOver = false) {}
 
   next(partition: number, generation: number, attempt: number, eventId: string): string {
     return `d.${partition}.${generation}.${attempt}.${eventId}`;
@@ -28,6 +37,6 @@ export class DeliveryIds {
 
   /** What is known of a delivery the member no longer holds. */
   statusOf(id: string): DeliveryStatus {
-    return this.settled.get(id) ?? 'unknown';
+    return this.settled.get(id) ?? (this.takenOver && SHAPE.test(id) ? 'fenced' : 'unknown');
   }
 }

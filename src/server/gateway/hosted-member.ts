@@ -70,14 +70,19 @@ interface Delivery {
   readonly partitionStop: AbortSignal;
 }
 
-export type MemberEnd = 'stopped' | 'expired' | 'closed';
+/**
+ * `stopped` by its worker, `expired` (its worker silent), `closed` with the
+ * server (another server takes it on the worker's next call), `moved` (this
+ * server lost its lease and another took it over).
+ */
+export type MemberEnd = 'stopped' | 'expired' | 'closed' | 'moved';
 
 export class HostedMember {
   private readonly deliveries = new Map<string, Delivery>();
   /** Parked and not fetched yet, oldest first. */
   private readonly ready: Delivery[] = [];
   private readonly waiters = new FetchWaiters();
-  private readonly ids = new DeliveryIds();
+  private readonly ids: DeliveryIds;
   /** Held deliveries by their partition worker's stop signal. */
   private readonly byPartitionStop = new WeakMap<AbortSignal, Set<Delivery>>();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -86,11 +91,18 @@ export class HostedMember {
   private consumer: Consumer | undefined;
 
   constructor(
+    /** The member's id over HTTP, the same on whichever server hosts it. */
+    readonly id: string,
+    /** Its identity among the consumer's members: new each time a server takes it on. */
     readonly info: MemberInfo,
     readonly consumerName: string,
     readonly terms: HostedMemberTerms,
     private readonly onEnd: (member: HostedMember, end: MemberEnd) => void,
-  ) {}
+    /** It ran on another server before: deliveries handed out there are fenced here. */
+    takenOver = false,
+  ) {
+    this.ids = new DeliveryIds(takenOver);
+  }
 
   /** How the member ended, if it did. */
   get ended(): MemberEnd | undefined {

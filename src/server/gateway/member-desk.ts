@@ -1,11 +1,16 @@
 /**
- * The members this server hosts for workers over HTTP, and their tokens. A
- * member's token is random, sent once, stored only as its SHA-256 and
+ * The members this server hosts for workers over HTTP, and where the others
+ * are. A member's token is random, sent once, stored only as its SHA-256
+ * (in the provider's member directory, so every server can check it) and
  * compared in constant time; it is good for that member alone and ends with
- * it. An ended member is remembered for a while, so its worker's late calls
- * are told it ended (and its commits `fenced`) rather than "not found".
+ * it. A call for a member hosted elsewhere is passed on to its server
+ * (member-calls.ts); a member whose server is gone, or stopped, is taken
+ * over by the server the worker calls next. An ended member is remembered
+ * for a while, so its worker's late calls are told it ended (and its
+ * commits `fenced`) rather than "not found".
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { HttpMemberRecord, MemberDirectory } from '../../core/contracts/member-directory.js';
 import type { ConsumerOptions } from '../../core/consumer/options.js';
 import type { Handler } from '../../core/consumer/handler.js';
 import {
@@ -14,14 +19,18 @@ import {
   OverloadedError,
   UnauthorizedError,
 } from '../../core/errors.js';
+import type { JsonValue } from '../../core/json.js';
+import type { Logger } from '../../core/logger.js';
 import type { Millrace } from '../../millrace.js';
 import { HostedMember, type HostedMemberTerms, type MemberEnd } from './hosted-member.js';
 import { LagCache } from './lag-cache.js';
+import { LocalMemberDirectory } from './local-directory.js';
+import { ServerPresence, type PresenceTiming } from './server-presence.js';
 
 /** The header a worker sends its member token in. */
 export const MEMBER_TOKEN_HEADER = 'millrace-member-token';
 
-/** How long an ended member's id and token hash are remembered. */
+/** How long an ended member's id and token hash are remembered here. */
 const ENDED_KEPT_MS = 15 * 60_000;
 
 export interface MemberStart {
@@ -37,6 +46,9 @@ export interface StartedMember {
   readonly token: string;
 }
 
+/** Where a call for a member goes: this server serves it, or `url`'s server (`server`) does. */
+export type MemberRoute = undefined | { readonly server: string; readonly url: string };
+
 interface Ended {
   readonly tokenHash: Buffer;
   readonly how: MemberEnd;
@@ -50,20 +62,33 @@ function hashOf(token: string): Buffer {
 export class MemberDesk {
   private readonly members = new Map<string, { member: HostedMember; tokenHash: Buffer }>();
   private readonly ended = new Map<string, Ended>();
+  /** Members hosted by other servers, as last found: their calls go straight there. */
+  private readonly elsewhere = new Map<string, { server: string; url: string }>();
+  private readonly adopting = new Map<string, Promise<void>>();
+  private readonly directory: MemberDirectory;
   private closed = false;
+  readonly presence: ServerPresence;
   /** The lag fetches report, read for all the members of a consumer together. */
   readonly lag: LagCache;
 
   constructor(
     private readonly millrace: Millrace,
     private readonly maxMembers: number,
+    timing: PresenceTiming,
+    private readonly logger: Logger,
   ) {
     this.lag = new LagCache(millrace);
+    this.directory = millrace.provider.httpMembers ?? new LocalMemberDirectory();
+    this.presence = new ServerPresence(
+      this.directory,
+      timing,
+      (hosted) => this.keepOnly(hosted),
+      logger,
+    );
   }
 
   async start(request: MemberStart): Promise<StartedMember> {
-    if (this.closed)
-      throw new OverloadedError('the server is stopping', 1000, { reason: 'stopping' });
+    if (this.closed) throw stopping();
     if (this.members.size >= this.maxMembers) {
       throw new OverloadedError(`this server hosts ${this.maxMembers} members, its most`, 1000, {
         reason: 'too_many_members',
@@ -71,32 +96,75 @@ export class MemberDesk {
     }
     const id = `http-${randomUUID()}`;
     const token = `mmt_${randomBytes(32).toString('base64url')}`;
-    const member = new HostedMember(
-      { id, host: request.worker, pid: 0 },
-      request.consumer.name,
-      request.terms,
-      (ended, how) => this.forget(ended, how),
-    );
-    const consumer = this.millrace.consumer(
-      {
-        ...request.consumer,
-        handler: member.handler as unknown as Handler,
-        concurrency: request.terms.maxInFlight,
-        // Deadlines run from a delivery's fetch (HostedMember), not from its parking.
-        ackTimeoutMs: 0,
-        // A stop gives every delivery back first, so the handlers end at once.
-        stopTimeoutMs: 5000,
-      },
-      member.info,
-    );
-    this.members.set(id, { member, tokenHash: hashOf(token) });
+    const tokenHash = hashOf(token);
+    await this.directory.register({
+      id,
+      consumer: request.consumer.name,
+      tokenHash,
+      spec: request as unknown as JsonValue,
+      server: this.presence.id,
+    });
     try {
-      await member.start(consumer);
+      return { member: await this.host(id, id, tokenHash, request), token };
     } catch (error) {
-      await member.end('closed');
+      // It never ran: no other server should take it on.
+      await this.directory.end(id, this.presence.id, 'stopped').catch(() => undefined);
       throw error;
     }
-    return { member, token };
+  }
+
+  /**
+   * Where a call for member `id` is served, once its token is checked: here
+   * (undefined), or on the server that hosts it. A member nobody hosts, or
+   * whose server has been silent past its lease, is taken over here. A call
+   * another server passed on (`forwardedBy`) is served here or refused,
+   * never passed on again.
+   */
+  async route(id: string, token: string | undefined, forwardedBy?: string): Promise<MemberRoute> {
+    if (this.members.has(id) || this.ended.has(id)) {
+      if (this.presence.fresh) return undefined;
+      await this.presence.renew();
+      if (this.members.has(id) || this.ended.has(id)) return undefined;
+    }
+    const known = this.elsewhere.get(id);
+    if (known !== undefined && forwardedBy === undefined) return known;
+    const record = await this.directory.find(id);
+    // Unknown: the handler answers 404, as for any id never seen.
+    if (record === undefined) return undefined;
+    checkToken(id, record.tokenHash, token);
+    if (record.ended !== null) {
+      this.remember(id, record.tokenHash, record.ended);
+      return undefined;
+    }
+    if (record.server !== null && record.server !== this.presence.id) {
+      const home = await this.directory.server(record.server);
+      if (home !== undefined && home.silentMs < this.presence.timing.deadAfterMs) {
+        if (forwardedBy !== undefined) throw moving(id);
+        const route = { server: record.server, url: home.url };
+        this.elsewhere.set(id, route);
+        return route;
+      }
+    }
+    await this.adopt(record, false);
+    return undefined;
+  }
+
+  /**
+   * The server hosting `id` did not answer a call passed on to it: refused
+   * (nobody listens there) or silent. A refusal is proof enough to take the
+   * member over; silence, only once the provider has not heard from it for
+   * `deadAfterMs`. Otherwise the worker is told to try again.
+   */
+  async unreachable(id: string, server: string, refused: boolean): Promise<void> {
+    this.elsewhere.delete(id);
+    const record = await this.directory.find(id);
+    if (record === undefined || record.ended !== null || record.server !== server) return;
+    await this.adopt(record, refused);
+  }
+
+  /** The server a call was passed on to does not host the member after all: ask again next time. */
+  misdirected(id: string): void {
+    this.elsewhere.delete(id);
   }
 
   /**
@@ -109,16 +177,9 @@ export class MemberDesk {
     const live = this.members.get(id);
     const tokenHash = live?.tokenHash ?? this.ended.get(id)?.tokenHash;
     if (tokenHash === undefined) {
-      throw new NotFoundError(`no member ${id} on this server`, { reason: 'unknown_member' });
+      throw new NotFoundError(`no member ${id}`, { reason: 'unknown_member' });
     }
-    if (token === undefined || !timingSafeEqual(hashOf(token), tokenHash)) {
-      throw new UnauthorizedError(
-        `send member ${id}'s token in the ${MEMBER_TOKEN_HEADER} header`,
-        {
-          reason: 'invalid_member_token',
-        },
-      );
-    }
+    checkToken(id, tokenHash, token);
     if (live === undefined) {
       const ended = this.ended.get(id) as Ended;
       throw new FencedError(`member ${id} ${ended.how}: its deliveries are another member's now`, {
@@ -140,21 +201,120 @@ export class MemberDesk {
     return this.members.size;
   }
 
-  /** Ends every member: their deliveries go back, their partitions move on at once. */
+  /**
+   * Ends every member here: their deliveries go back, their partitions move
+   * on at once, and the server a worker calls next takes its member over.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.members.values()].map(({ member }) => member.end('closed')));
+    await this.presence.end();
+  }
+
+  private async host(
+    id: string,
+    memberId: string,
+    tokenHash: Buffer,
+    request: MemberStart,
+  ): Promise<HostedMember> {
+    const member = new HostedMember(
+      id,
+      { id: memberId, host: request.worker, pid: 0 },
+      request.consumer.name,
+      request.terms,
+      (ended, how) => this.forget(ended, how),
+      memberId !== id,
+    );
+    const consumer = this.millrace.consumer(
+      {
+        ...request.consumer,
+        handler: member.handler as unknown as Handler,
+        concurrency: request.terms.maxInFlight,
+        // Deadlines run from a delivery's fetch (HostedMember), not from its parking.
+        ackTimeoutMs: 0,
+        // A stop gives every delivery back first, so the handlers end at once.
+        stopTimeoutMs: 5000,
+      },
+      member.info,
+    );
+    this.members.set(id, { member, tokenHash });
+    try {
+      await member.start(consumer);
+    } catch (error) {
+      await member.end('closed');
+      throw error;
+    }
+    return member;
+  }
+
+  /** Takes a member over: one call at a time per member, one server of those trying. */
+  private adopt(record: HttpMemberRecord, forced: boolean): Promise<void> {
+    let adopting = this.adopting.get(record.id);
+    if (adopting !== undefined) return adopting;
+    adopting = (async () => {
+      if (this.closed) throw stopping();
+      if (record.server !== this.presence.id) {
+        const moved = await this.directory.move(record.id, record.server, this.presence.id, {
+          forced,
+          deadAfterMs: this.presence.timing.deadAfterMs,
+        });
+        if (!moved) throw moving(record.id);
+      }
+      // A new identity among the consumer's members: the one the old server
+      // ran may still hold partitions until its session ends.
+      const memberId = `${record.id}.${randomBytes(3).toString('hex')}`;
+      await this.host(record.id, memberId, record.tokenHash, record.spec as unknown as MemberStart);
+    })().finally(() => this.adopting.delete(record.id));
+    this.adopting.set(record.id, adopting);
+    return adopting;
+  }
+
+  /** After a lapse of this server's lease: members another server took over end here. */
+  private keepOnly(hosted: ReadonlySet<string>): void {
+    for (const [id, { member }] of this.members) {
+      if (hosted.has(id)) continue;
+      // Gone from here at once: its calls find its new server from now on.
+      this.members.delete(id);
+      void member.end('moved');
+    }
   }
 
   private forget(member: HostedMember, how: MemberEnd): void {
-    const entry = this.members.get(member.info.id);
-    if (entry === undefined) return;
-    this.members.delete(member.info.id);
-    const now = Date.now();
-    this.ended.set(member.info.id, { tokenHash: entry.tokenHash, how, at: now });
-    for (const [id, ended] of this.ended) {
-      if (now - ended.at < ENDED_KEPT_MS) break;
-      this.ended.delete(id);
+    const entry = this.members.get(member.id);
+    if (entry?.member !== member) return;
+    this.members.delete(member.id);
+    if (how === 'stopped' || how === 'expired') {
+      this.directory.end(member.id, this.presence.id, how).catch((error: unknown) => {
+        this.logger.warn({ err: error, member: member.id }, 'could not record that a member ended');
+      });
+      this.remember(member.id, entry.tokenHash, how);
     }
   }
+
+  private remember(id: string, tokenHash: Buffer, how: MemberEnd): void {
+    const now = Date.now();
+    this.ended.set(id, { tokenHash, how, at: now });
+    for (const [old, ended] of this.ended) {
+      if (now - ended.at < ENDED_KEPT_MS) break;
+      this.ended.delete(old);
+    }
+  }
+}
+
+function checkToken(id: string, tokenHash: Buffer, token: string | undefined): void {
+  if (token === undefined || !timingSafeEqual(hashOf(token), tokenHash)) {
+    throw new UnauthorizedError(`send member ${id}'s token in the ${MEMBER_TOKEN_HEADER} header`, {
+      reason: 'invalid_member_token',
+    });
+  }
+}
+
+function stopping(): OverloadedError {
+  return new OverloadedError('the server is stopping', 1000, { reason: 'stopping' });
+}
+
+function moving(id: string): OverloadedError {
+  return new OverloadedError(`member ${id} is moving to another server; call again`, 1000, {
+    reason: 'member_moving',
+  });
 }

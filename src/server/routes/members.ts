@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { MemberDesk } from '../gateway/member-desk.js';
 import type { LongPollCap } from '../long-polls.js';
 import { MEMBER_TOKEN_HEADER } from '../gateway/member-desk.js';
+import type { MemberCall } from '../gateway/member-calls.js';
+import { MAX_WAIT_MS } from '../wire/requests.js';
 import type { HostedMember } from '../gateway/hosted-member.js';
 import { documented } from '../openapi/route-doc.js';
 import { parseRequest } from '../wire/parse.js';
@@ -30,6 +32,20 @@ const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
 const MEMBER_CALL = { params: MemberParams, errors: [404, 409] } as const;
 
+/** A route on one member: served by the server hosting it, wherever the call lands. */
+function onMember(
+  doc: Parameters<typeof documented>[1],
+  waitMs?: (body: unknown) => number,
+): ReturnType<typeof documented> & { config: { memberCall: MemberCall } } {
+  const route = documented('consume', doc);
+  return { config: { ...route.config, memberCall: { idParam: 'id', waitMs } } };
+}
+
+function fetchWait(body: unknown): number {
+  const wait = (body as { wait?: unknown } | undefined)?.wait;
+  return typeof wait === 'number' && wait > 0 ? Math.min(wait, MAX_WAIT_MS) : 0;
+}
+
 const START = documented('consume', {
   tag: 'members',
   summary:
@@ -41,16 +57,19 @@ const START = documented('consume', {
   responses: { 201: { description: 'the member, running', schema: StartedMemberJson } },
 });
 
-const FETCH = documented('consume', {
-  tag: 'members',
-  summary:
-    'Deliveries of the partitions this member owns, waiting up to `wait` ms for the first; counts as a heartbeat',
-  ...MEMBER_CALL,
-  body: FetchBody,
-  responses: { 200: { description: 'deliveries (maybe none)', schema: FetchResponse } },
-});
+const FETCH = onMember(
+  {
+    tag: 'members',
+    summary:
+      'Deliveries of the partitions this member owns, waiting up to `wait` ms for the first; counts as a heartbeat',
+    ...MEMBER_CALL,
+    body: FetchBody,
+    responses: { 200: { description: 'deliveries (maybe none)', schema: FetchResponse } },
+  },
+  fetchWait,
+);
 
-const COMMIT = documented('consume', {
+const COMMIT = onMember({
   tag: 'members',
   summary: 'Results for fetched deliveries (ok, retry, dead-letter, cancel), answered one by one',
   ...MEMBER_CALL,
@@ -60,7 +79,7 @@ const COMMIT = documented('consume', {
   },
 });
 
-const EXTEND = documented('consume', {
+const EXTEND = onMember({
   tag: 'members',
   summary: "Moves fetched deliveries' deadlines to `byMs` from now (work in progress)",
   ...MEMBER_CALL,
@@ -73,14 +92,14 @@ const EXTEND = documented('consume', {
   },
 });
 
-const HEARTBEAT = documented('consume', {
+const HEARTBEAT = onMember({
   tag: 'members',
   summary: 'Says the worker is alive, between fetches',
   ...MEMBER_CALL,
   responses: { 200: { description: "the member's partitions", schema: HeartbeatResponse } },
 });
 
-const STOP = documented('consume', {
+const STOP = onMember({
   tag: 'members',
   summary:
     'Stops the member: deliveries not committed go to the next owner, the partitions move on at once',
@@ -130,7 +149,7 @@ export function memberRoutes(
       });
       void reply.code(201).header('cache-control', 'no-store');
       return {
-        memberId: started.info.id,
+        memberId: started.id,
         consumer: name,
         partitions: started.partitions,
         ...terms,
@@ -193,6 +212,6 @@ export function memberRoutes(
   app.delete('/v1/members/:id', STOP, async (request): Promise<z.input<typeof StoppedResponse>> => {
     const found = member(request);
     await found.end('stopped');
-    return { stopped: found.info.id };
+    return { stopped: found.id };
   });
 }

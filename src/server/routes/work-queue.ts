@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { Millrace } from '../../millrace.js';
 import type { MemberDesk } from '../gateway/member-desk.js';
 import type { HostedMember } from '../gateway/hosted-member.js';
+import type { MemberCall } from '../gateway/member-calls.js';
 import { documented } from '../openapi/route-doc.js';
 import { parseRequest } from '../wire/parse.js';
 import {
@@ -37,9 +38,10 @@ const KEY_IN_BODY = { keyField: 'serviceToken' } as const;
 function queueRoute(
   access: 'consume' | 'publish',
   doc: Parameters<typeof documented>[1],
-): ReturnType<typeof documented> {
+  memberCall?: MemberCall,
+): { config: ReturnType<typeof documented>['config'] & { memberCall?: MemberCall } } {
   const route = documented(access, doc);
-  return { config: { ...route.config, ...KEY_IN_BODY } };
+  return { config: { ...route.config, ...KEY_IN_BODY, memberCall } };
 }
 
 const ADD = queueRoute('publish', {
@@ -56,31 +58,37 @@ const START = queueRoute('consume', {
   responses: { 201: { description: 'the consumer and its token', schema: StartedQueueJson } },
 });
 
-const FETCH = queueRoute('consume', {
-  tag: 'work queue',
-  summary: 'The next task, or null after a wait of up to 10 s',
-  params: QueueConsumerParams,
-  body: QueueTokenBody,
-  responses: { 200: { description: 'a task or null', schema: FetchedTaskJson } },
-  errors: [404, 409],
-});
+/** A call on one consumer (a member): its id in the path, its token in the body. */
+function consumerCall(
+  doc: Omit<Parameters<typeof documented>[1], 'tag' | 'params' | 'errors'>,
+  waitMs?: () => number,
+): ReturnType<typeof queueRoute> {
+  return queueRoute(
+    'consume',
+    { ...doc, tag: 'work queue', params: QueueConsumerParams, errors: [404, 409] },
+    { idParam: 'consumerId', tokenField: 'consumerToken', waitMs },
+  );
+}
 
-const COMMIT = queueRoute('consume', {
-  tag: 'work queue',
+const FETCH = consumerCall(
+  {
+    summary: 'The next task, or null after a wait of up to 10 s',
+    body: QueueTokenBody,
+    responses: { 200: { description: 'a task or null', schema: FetchedTaskJson } },
+  },
+  () => FETCH_WAIT_MS,
+);
+
+const COMMIT = consumerCall({
   summary: 'Commits a fetched task with its result',
-  params: QueueConsumerParams,
   body: CommitTaskBody,
   responses: { 200: { description: 'the task and its result', schema: CommittedTaskJson } },
-  errors: [404, 409],
 });
 
-const STOP = queueRoute('consume', {
-  tag: 'work queue',
+const STOP = consumerCall({
   summary: 'Stops the consumer: a task not committed goes to the next consumer',
-  params: QueueConsumerParams,
   body: QueueTokenBody,
   responses: { 200: { description: 'done', schema: StoppedQueueJson } },
-  errors: [404, 409],
 });
 
 export function workQueueRoutes(app: FastifyInstance, millrace: Millrace, desk: MemberDesk): void {
@@ -126,7 +134,7 @@ export function workQueueRoutes(app: FastifyInstance, millrace: Millrace, desk: 
         worker: request.ip,
       });
       void reply.code(201).header('cache-control', 'no-store');
-      return { consumerId: member.info.id, consumerToken: token };
+      return { consumerId: member.id, consumerToken: token };
     },
   );
 
