@@ -9,6 +9,10 @@ the next owner at once.
     python3 worker.py --url http://127.0.0.1:7700 --consumer billing \
         --sequence category:order
 
+Given several --url, it sends its calls to each server in turn: any server
+over the same database serves any member. A server that is down is skipped,
+and a call answered 503 is made again after its Retry-After.
+
 Set MILLRACE_API_KEY when the server has API keys (a key with the `consume`
 scope). Each handled event is printed as one JSON line on stdout.
 """
@@ -23,9 +27,13 @@ import urllib.error
 import urllib.request
 
 
+TRIES = 30
+
+
 class Member:
-    def __init__(self, url, api_key):
-        self.url = url.rstrip("/")
+    def __init__(self, urls, api_key):
+        self.urls = [url.rstrip("/") for url in urls]
+        self.calls = 0
         self.api_key = api_key
         self.id = None
         self.token = None
@@ -37,14 +45,25 @@ class Member:
         if self.token:
             headers["millrace-member-token"] = self.token
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            # Every refusal has the same shape: { error: { code, reason, message } }.
-            answer = json.load(error)["error"]
-            raise RuntimeError(f"{error.code} {answer['code']}/{answer['reason']}: {answer['message']}")
+        for attempt in range(1, TRIES + 1):
+            url = self.urls[self.calls % len(self.urls)]
+            self.calls += 1
+            request = urllib.request.Request(url + path, data=data, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    return json.load(response)
+            except urllib.error.HTTPError as error:
+                # Every refusal has the same shape: { error: { code, reason, message } }.
+                answer = json.load(error)["error"]
+                if error.code == 503 and attempt < TRIES:
+                    time.sleep(float(error.headers.get("retry-after", "1")))
+                    continue
+                raise RuntimeError(f"{error.code} {answer['code']}/{answer['reason']}: {answer['message']}")
+            except (urllib.error.URLError, ConnectionError):
+                # That server is down: the next one takes the call (and the member).
+                if attempt == TRIES:
+                    raise
+                time.sleep(0.2)
 
     def start(self, consumer, options):
         answer = self.call("POST", f"/v1/consumers/{consumer}/members", options)
@@ -74,7 +93,7 @@ def handle(event):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("MILLRACE_URL", "http://127.0.0.1:7700"))
+    parser.add_argument("--url", action="append", help="a server's URL; repeat for several")
     parser.add_argument("--consumer", required=True)
     parser.add_argument("--sequence", default="log")
     parser.add_argument("--partitions", type=int, default=8)
@@ -82,7 +101,8 @@ def main():
     parser.add_argument("--session-timeout-ms", type=int, default=30000)
     args = parser.parse_args()
 
-    member = Member(args.url, os.environ.get("MILLRACE_API_KEY"))
+    urls = args.url or [os.environ.get("MILLRACE_URL", "http://127.0.0.1:7700")]
+    member = Member(urls, os.environ.get("MILLRACE_API_KEY"))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     started = member.start(

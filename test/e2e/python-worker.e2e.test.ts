@@ -8,33 +8,27 @@
  * other is frozen (`SIGSTOP`) past its session timeout and thawed: it finds
  * its member ended (`member_expired`) and stops.
  */
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Millrace, postgres, type Consumer } from '../../src/index.js';
 import { CliProcess, assertBuilt, removeTempDirs, startServer, tempDir } from '../support/cli.js';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/database.js';
+import {
+  PYTHON_WORKER,
+  allHandled as allHandledBy,
+  assertPython,
+  firstHandlingsInOrder,
+  jsonLines,
+  publishRound,
+  type Handling,
+} from '../support/python-workers.js';
 import { waitFor } from '../support/wait.js';
 
-const WORKER = fileURLToPath(new URL('../../examples/python/worker.py', import.meta.url));
 const STREAMS = 50;
 const CONSUMER = 'python-billing';
 const SESSION_TIMEOUT_MS = 3000;
 
-interface Handling {
-  readonly id: string;
-  readonly stream: string;
-  readonly version: number;
-  readonly at: number;
-}
-
 function handlingsOf(worker: CliProcess): Handling[] {
-  // Whole lines only: a worker killed or frozen mid-line leaves a fragment.
-  return worker.stdout
-    .split('\n')
-    .slice(0, -1)
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Handling);
+  return jsonLines(worker.stdout) as unknown as Handling[];
 }
 
 describe('Python workers over HTTP beside a library member', () => {
@@ -49,7 +43,7 @@ describe('Python workers over HTTP beside a library member', () => {
   const pythonWorker = (dir: string) => {
     const worker = new CliProcess(
       [
-        WORKER,
+        PYTHON_WORKER,
         '--url',
         url,
         '--consumer',
@@ -71,37 +65,14 @@ describe('Python workers over HTTP beside a library member', () => {
 
   const handled = () => [...workers.flatMap(handlingsOf), ...inNode];
 
-  async function publish(from: number, count: number): Promise<string[]> {
-    const events = await millrace.publishBatch(
-      Array.from({ length: count }, (_, i) => ({
-        stream: `order-${(from + i) % STREAMS}`,
-        subject: 'order.created',
-        data: { n: from + i },
-      })),
-    );
-    return events.map((e) => e.id);
-  }
-
-  async function allHandled(ids: readonly string[], what: string): Promise<void> {
-    await waitFor(
-      () => {
-        const seen = new Set(handled().map((h) => h.id));
-        return ids.every((id) => seen.has(id));
-      },
-      what,
-      60_000,
-    );
-  }
+  const publish = (from: number, count: number) =>
+    publishRound(millrace, 'order', STREAMS, from, count);
+  const allHandled = (ids: readonly string[], what: string) =>
+    allHandledBy(handled, ids, what, 60_000);
 
   beforeAll(async () => {
     assertBuilt();
-    try {
-      execFileSync('python3', ['--version']);
-    } catch (error) {
-      throw new Error(
-        `python3 is needed to run the Python worker (apt-get install -y python3): ${(error as Error).message}`,
-      );
-    }
+    assertPython();
     const dir = tempDir();
     const started = await startServer(dir, [
       '--database-url',
@@ -151,16 +122,7 @@ describe('Python workers over HTTP beside a library member', () => {
     expect(handlingsOf(second).length).toBeGreaterThan(0);
     expect(inNode.length).toBeGreaterThan(0);
     // First handlings of each stream come in version order, whoever handled them.
-    const firsts = new Map<string, Handling>();
-    for (const h of handled().sort((a, b) => a.at - b.at))
-      if (!firsts.has(h.id)) firsts.set(h.id, h);
-    const lastVersion = new Map<string, number>();
-    for (const h of firsts.values()) {
-      expect(h.version, `${h.stream} out of order`).toBeGreaterThan(
-        lastVersion.get(h.stream) ?? -1,
-      );
-      lastVersion.set(h.stream, h.version);
-    }
+    firstHandlingsInOrder(handled());
 
     // kill -9 one worker while events flow: what it held is handled by the others.
     const more = publish(2000, 1000);
