@@ -38,7 +38,7 @@ class Member:
         self.id = None
         self.token = None
 
-    def call(self, method, path, body=None, timeout=60):
+    def call(self, method, path, body=None, timeout=10):
         headers = {"content-type": "application/json"}
         if self.api_key:
             headers["authorization"] = f"Bearer {self.api_key}"
@@ -59,8 +59,8 @@ class Member:
                     time.sleep(float(error.headers.get("retry-after", "1")))
                     continue
                 raise RuntimeError(f"{error.code} {answer['code']}/{answer['reason']}: {answer['message']}")
-            except (urllib.error.URLError, ConnectionError):
-                # That server is down: the next one takes the call (and the member).
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # That server is down or frozen: the next one takes the call (and the member).
                 if attempt == TRIES:
                     raise
                 time.sleep(0.2)
@@ -71,7 +71,9 @@ class Member:
         return answer
 
     def fetch(self, max_deliveries, wait_ms):
-        return self.call("POST", f"/v1/members/{self.id}/fetch", {"max": max_deliveries, "wait": wait_ms})
+        body = {"max": max_deliveries, "wait": wait_ms}
+        # The server may hold the call for `wait`: the answer is due a little after.
+        return self.call("POST", f"/v1/members/{self.id}/fetch", body, timeout=wait_ms / 1000 + 10)
 
     def commit(self, results):
         return self.call("POST", f"/v1/members/{self.id}/commit", {"results": results})["results"]

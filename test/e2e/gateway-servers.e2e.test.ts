@@ -5,7 +5,9 @@
  * would. A call that lands on the server not hosting its member is passed on
  * to the one that does. Then one server is killed (`kill -9`) mid-run: the
  * workers keep their members (the other server takes them over), and every
- * event is handled, first handlings of each stream in version order.
+ * event is handled, first handlings of each stream in version order. Then
+ * a third server is frozen (`SIGSTOP`) past its lease: the live one takes its
+ * worker's member over, and thawed, the frozen one lets the member go.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Millrace, postgres } from '../../src/index.js';
@@ -40,6 +42,39 @@ describe('two servers, workers calling both in turn', () => {
   const allHandled = (ids: readonly string[], what: string) =>
     allHandledBy(handled, ids, what, 90_000);
 
+  /** A worker calling these servers in turn; its member starts on the first. */
+  function worker(serverUrls: readonly string[]): CliProcess {
+    const args = [PYTHON_WORKER, '--consumer', CONSUMER, '--sequence', 'category:task'];
+    args.push('--partitions', '6', '--max', '50', '--session-timeout-ms', '5000');
+    for (const url of serverUrls) args.push('--url', url);
+    const started = new CliProcess(args, { cwd: tempDir(), command: ['python3'] });
+    workers.push(started);
+    return started;
+  }
+
+  async function memberIdOf(started: CliProcess): Promise<string> {
+    await started.waitForOutput('"started"');
+    return jsonLines(started.stderr).find((entry) => 'started' in entry)?.started as string;
+  }
+
+  /** The consumer's members, by their identity among its members (taken over: a suffix). */
+  async function membersVia(url: string): Promise<string[]> {
+    const status = await fetch(`${url}/v1/consumers/${CONSUMER}`);
+    return ((await status.json()) as { members: { id: string }[] }).members.map((m) => m.id);
+  }
+
+  const takenOverFrom = (id: string) => new RegExp(`^${id}\\.[0-9a-f]{6}$`);
+
+  /** Each worker still runs under the member it started with, never told it ended. */
+  function expectMembersKept(ids: readonly string[]): void {
+    for (const [i, running] of workers.entries()) {
+      expect(running.child.exitCode, running.stderr).toBeNull();
+      const starts = jsonLines(running.stderr).filter((entry) => 'started' in entry);
+      expect(starts.map((entry) => entry.started)).toEqual([ids[i]]);
+      expect(running.stderr).not.toMatch(/member_(expired|stopped|closed)|Traceback/);
+    }
+  }
+
   beforeAll(async () => {
     assertBuilt();
     assertPython();
@@ -66,24 +101,15 @@ describe('two servers, workers calling both in turn', () => {
     removeTempDirs();
   });
 
+  const started: string[] = [];
+
   it('serves each member from either server, and loses none when one is killed', async () => {
-    const dir = tempDir();
-    for (let i = 0; i < 2; i++) {
-      const args = [PYTHON_WORKER, '--consumer', CONSUMER, '--sequence', 'category:task'];
-      args.push('--partitions', '6', '--max', '50', '--session-timeout-ms', '5000');
-      // The second worker starts on the other server: each server hosts one member.
-      for (const url of i === 0 ? urls : [...urls].reverse()) args.push('--url', url);
-      workers.push(new CliProcess(args, { cwd: dir, command: ['python3'] }));
-    }
-    for (const worker of workers) await worker.waitForOutput('"started"');
-    const started = workers.map((worker) => {
-      const line = jsonLines(worker.stderr).find((entry) => 'started' in entry);
-      return line?.started as string;
-    });
+    // The second worker starts on the other server: each server hosts one member.
+    started.push(await memberIdOf(worker(urls)), await memberIdOf(worker([...urls].reverse())));
 
     const ids = await publish(0, 2000);
     await allHandled(ids, 'the first 2,000 events handled through both servers');
-    for (const worker of workers) expect(jsonLines(worker.stdout).length).toBeGreaterThan(0);
+    for (const running of workers) expect(jsonLines(running.stdout).length).toBeGreaterThan(0);
 
     // Kill the server hosting the first worker's member while events flow.
     const more = publish(2000, 2000);
@@ -93,25 +119,51 @@ describe('two servers, workers calling both in turn', () => {
 
     // The surviving server took the first worker's member over, under a new identity among
     // the consumer's members; the second worker's member never moved.
-    const status = await fetch(`${urls[1]}/v1/consumers/${CONSUMER}`);
-    const members = ((await status.json()) as { members: { id: string }[] }).members.map(
-      (m) => m.id,
-    );
+    const members = await membersVia(urls[1] as string);
     expect(members).toHaveLength(2);
     expect(members).toContain(started[1]);
-    const takenOver = members.find((id) => id !== started[1]);
-    expect(takenOver).toMatch(new RegExp(`^${started[0]}\\.[0-9a-f]{6}$`));
-
-    // Neither worker saw its member end: each still runs under the id it started with.
-    for (const [i, worker] of workers.entries()) {
-      expect(worker.child.exitCode, worker.stderr).toBeNull();
-      const starts = jsonLines(worker.stderr).filter((entry) => 'started' in entry);
-      expect(starts.map((entry) => entry.started)).toEqual([started[i]]);
-      expect(worker.stderr).not.toMatch(/member_(expired|stopped|closed)|Traceback/);
-    }
+    expect(members.find((id) => id !== started[1])).toMatch(takenOverFrom(started[0] as string));
+    expectMembersKept(started);
 
     // First handlings of each stream come in version order, across the kill.
     const firsts = firstHandlingsInOrder(handled());
     expect(firsts.size).toBe(4000);
+  });
+
+  it("serves a frozen server's member elsewhere, and the thawed server lets it go", async () => {
+    const third = await startServer(tempDir(), [
+      '--database-url',
+      TEST_DATABASE_URL,
+      '--schema',
+      schema,
+    ]);
+    servers.push(third.server);
+    const [frozenUrl, liveUrl] = [third.info.url, urls[1] as string];
+    started.push(await memberIdOf(worker([frozenUrl, liveUrl])));
+    const mine = started[2] as string;
+    await allHandled(await publish(4000, 500), 'events handled with a third server');
+
+    // Freeze the third server past its lease: the other takes its member over once the
+    // worker calls it.
+    process.kill(third.server.child.pid as number, 'SIGSTOP');
+    const whileFrozen = await publish(4500, 1000);
+    await waitFor(
+      async () => (await membersVia(liveUrl)).some((id) => takenOverFrom(mine).test(id)),
+      "the live server to take the frozen server's member over",
+      60_000,
+    );
+    await allHandled(whileFrozen, 'the events published while a server was frozen');
+    process.kill(third.server.child.pid as number, 'SIGCONT');
+
+    // Thawed, it hosts the member no more: its old identity leaves the consumer, and the
+    // worker's calls to it are passed on to the member's new server.
+    await waitFor(
+      async () => !(await membersVia(frozenUrl)).includes(mine),
+      'the thawed server to let the member go',
+      30_000,
+    );
+    await allHandled(await publish(5500, 500), 'events handled after the thaw');
+    expectMembersKept(started);
+    expect(firstHandlingsInOrder(handled()).size).toBe(6000);
   });
 });

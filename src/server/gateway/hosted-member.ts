@@ -97,7 +97,7 @@ export class HostedMember {
     readonly info: MemberInfo,
     readonly consumerName: string,
     readonly terms: HostedMemberTerms,
-    private readonly onEnd: (member: HostedMember, end: MemberEnd) => void,
+    private readonly onEnd: (member: HostedMember, end: MemberEnd) => Promise<void>,
     /** It ran on another server before: deliveries handed out there are fenced here. */
     takenOver = false,
   ) {
@@ -226,7 +226,7 @@ export class HostedMember {
       for (const delivery of [...this.deliveries.values()]) this.handBack(delivery, 'fenced');
       this.waiters.wake();
       await this.consumer?.stop();
-      this.onEnd(this, how);
+      await this.onEnd(this, how);
     })();
     return this.ending;
   }

@@ -49,6 +49,11 @@ export interface StartedMember {
 /** Where a call for a member goes: this server serves it, or `url`'s server (`server`) does. */
 export type MemberRoute = undefined | { readonly server: string; readonly url: string };
 
+interface Hosted {
+  readonly member: HostedMember;
+  readonly tokenHash: Buffer;
+}
+
 interface Ended {
   readonly tokenHash: Buffer;
   readonly how: MemberEnd;
@@ -60,7 +65,7 @@ function hashOf(token: string): Buffer {
 }
 
 export class MemberDesk {
-  private readonly members = new Map<string, { member: HostedMember; tokenHash: Buffer }>();
+  private readonly members = new Map<string, Hosted>();
   private readonly ended = new Map<string, Ended>();
   /** Members hosted by other servers, as last found: their calls go straight there. */
   private readonly elsewhere = new Map<string, { server: string; url: string }>();
@@ -279,16 +284,29 @@ export class MemberDesk {
     }
   }
 
-  private forget(member: HostedMember, how: MemberEnd): void {
+  /**
+   * A member ended here. Stopped or expired, it is ended for every server,
+   * if this one still hosts it: one frozen past its lease may find the
+   * member's clock ran out here while it went on elsewhere. Until that is
+   * written, the member's calls still find it here, ending, rather than
+   * finding it hosted nowhere and taking it on again.
+   */
+  private async forget(member: HostedMember, how: MemberEnd): Promise<void> {
     const entry = this.members.get(member.id);
     if (entry?.member !== member) return;
-    this.members.delete(member.id);
     if (how === 'stopped' || how === 'expired') {
-      this.directory.end(member.id, this.presence.id, how).catch((error: unknown) => {
-        this.logger.warn({ err: error, member: member.id }, 'could not record that a member ended');
-      });
-      this.remember(member.id, entry.tokenHash, how);
+      const ended = await this.directory
+        .end(member.id, this.presence.id, how)
+        .catch((error: unknown) => {
+          this.logger.warn(
+            { err: error, member: member.id },
+            'could not record that a member ended',
+          );
+          return false;
+        });
+      if (ended) this.remember(member.id, entry.tokenHash, how);
     }
+    if (this.members.get(member.id)?.member === member) this.members.delete(member.id);
   }
 
   private remember(id: string, tokenHash: Buffer, how: MemberEnd): void {
