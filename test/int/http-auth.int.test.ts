@@ -3,7 +3,9 @@
  * without one; once a key exists every route but health needs a key with its
  * scope. Every route x {no key, a malformed header, an unknown key, a revoked
  * key, a key without the scope} is refused with the right 401 or 403, and the
- * database is as it was; the right key passes the same check.
+ * database is as it was; the right key passes the same check. Every route on
+ * one member (over /v1/members and the work queue's /consumer paths) also
+ * refuses another member's token with 401, changing nothing.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +25,76 @@ interface Route {
   readonly path: string;
   readonly body?: unknown;
   readonly access: KeyScope;
+  /** A route on one member: its token, in the header (or already in the body). */
+  readonly memberToken?: string;
+}
+
+interface StartedMember {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** The routes on members, on `mine`, sent with `token` (another member's, or `mine`'s own). */
+function memberRoutes(
+  mine: StartedMember,
+  queue: StartedMember,
+  token: (own: StartedMember) => string,
+): Route[] {
+  const delivery = `d.0.1.1.${UUID}`;
+  const member = `/v1/members/${mine.id}`;
+  const onMember = { access: 'consume', memberToken: token(mine) } as const;
+  const consumerToken = token(queue);
+  return [
+    {
+      method: 'POST',
+      path: '/v1/consumers/audit-http/members',
+      access: 'consume',
+      body: { sequence: 'category:order' },
+    },
+    { method: 'POST', path: `${member}/fetch`, body: { max: 10 }, ...onMember },
+    {
+      method: 'POST',
+      path: `${member}/commit`,
+      body: { results: [{ id: delivery, outcome: 'ok' }] },
+      ...onMember,
+    },
+    {
+      method: 'POST',
+      path: `${member}/extend`,
+      body: { ids: [delivery], byMs: 1000 },
+      ...onMember,
+    },
+    { method: 'POST', path: `${member}/heartbeat`, ...onMember },
+    { method: 'DELETE', path: member, ...onMember },
+    {
+      method: 'POST',
+      path: '/publisher/add',
+      access: 'publish',
+      body: { service: 'jobs', payload: { n: 1 } },
+    },
+    { method: 'POST', path: '/consumer/start', access: 'consume', body: { service: 'jobs' } },
+    {
+      method: 'POST',
+      path: `/consumer/${queue.id}/fetch`,
+      access: 'consume',
+      body: { consumerToken },
+      memberToken: consumerToken,
+    },
+    {
+      method: 'POST',
+      path: `/consumer/${queue.id}/commit`,
+      access: 'consume',
+      body: { consumerToken, task: { id: delivery } },
+      memberToken: consumerToken,
+    },
+    {
+      method: 'POST',
+      path: `/consumer/${queue.id}/stop`,
+      access: 'consume',
+      body: { consumerToken },
+      memberToken: consumerToken,
+    },
+  ];
 }
 
 const ROUTES: Route[] = [
@@ -77,6 +149,7 @@ describe.each(PROVIDERS)('API keys over HTTP on %s', (provider) => {
   async function call(route: Omit<Route, 'access'>, authorization?: string) {
     const headers: Record<string, string> = {};
     if (authorization !== undefined) headers.authorization = authorization;
+    if (route.memberToken !== undefined) headers['millrace-member-token'] = route.memberToken;
     if (route.body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${base}${route.path}`, {
       method: route.method,
@@ -97,8 +170,28 @@ describe.each(PROVIDERS)('API keys over HTTP on %s', (provider) => {
       keys: await millrace.keys.list(),
       consumer: (await millrace.consumerStatus('audit')).partitions,
       scheduled: await millrace.scheduledCount(),
+      // Every consumer and its members: a member started, stopped or taken over shows. (An
+      // idle member's positions move up to the log's end by themselves: not compared.)
+      consumers: (await millrace.consumerStatuses()).map((status) => ({
+        name: status.name,
+        members: status.members.map((m) => m.id).sort(),
+      })),
     };
   }
+
+  /** Two members over HTTP and two work-queue consumers: each one's routes, the other's token. */
+  const members: { http: StartedMember[]; queue: StartedMember[] } = { http: [], queue: [] };
+  const allRoutes = (token: (own: StartedMember) => string = (own) => own.token) =>
+    members.http.length === 0
+      ? ROUTES
+      : [
+          ...ROUTES,
+          ...memberRoutes(
+            members.http[0] as StartedMember,
+            members.queue[0] as StartedMember,
+            token,
+          ),
+        ];
 
   beforeAll(async () => {
     backend = await openBackend(provider);
@@ -184,6 +277,51 @@ describe.each(PROVIDERS)('API keys over HTTP on %s', (provider) => {
     ]);
   });
 
+  it('starts two members over HTTP and two work-queue consumers', async () => {
+    const consume = `Bearer ${keys.get('consume')}`;
+    for (let i = 0; i < 2; i++) {
+      const http = await call(
+        {
+          method: 'POST',
+          path: '/v1/consumers/audit-http/members',
+          body: { sequence: 'category:order', sessionTimeoutMs: 600_000 },
+        },
+        consume,
+      );
+      expect(http.status).toBe(201);
+      members.http.push({ id: http.body.memberId as string, token: http.body.token as string });
+      const queue = await call(
+        { method: 'POST', path: '/consumer/start', body: { service: 'jobs' } },
+        consume,
+      );
+      expect(queue.status).toBe(201);
+      members.queue.push({
+        id: queue.body.consumerId as string,
+        token: queue.body.consumerToken as string,
+      });
+    }
+  });
+
+  it("refuses another member's token on every route on a member, with the right key, and changes nothing", async () => {
+    const other = (own: StartedMember) =>
+      (own === members.http[0] ? members.http[1] : members.queue[1])?.token as string;
+    const onMembers = allRoutes(other).filter((route) => route.memberToken !== undefined);
+    expect(onMembers).toHaveLength(8);
+    const before = await state();
+    for (const route of onMembers) {
+      const answer = await call(route, `Bearer ${keys.get('consume')}`);
+      expect([route.method, route.path, answer.status, answer.body.error?.reason]).toEqual([
+        route.method,
+        route.path,
+        401,
+        'invalid_member_token',
+      ]);
+      // Neither token comes back in an error.
+      expect(JSON.stringify(answer.body)).not.toMatch(/mmt_/);
+    }
+    expect(await state()).toEqual(before);
+  });
+
   const credentials: [string, (route: Route) => string, number, string][] = [
     ['no key', () => '', 401, 'missing_key'],
     ['a Basic header', () => 'Basic cm9vdDpyb290', 401, 'invalid_authorization'],
@@ -205,7 +343,7 @@ describe.each(PROVIDERS)('API keys over HTTP on %s', (provider) => {
     'refuses %s on every route and changes nothing',
     async (_name, header, status, reason) => {
       const before = await state();
-      for (const route of ROUTES) {
+      for (const route of allRoutes()) {
         const authorization = header(route);
         const answer = await call(route, authorization === '' ? undefined : authorization);
         expect([route.method, route.path, answer.status]).toEqual([
