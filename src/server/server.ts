@@ -90,8 +90,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
 
   const hosts = new HostGuard(resolved.allowedHosts);
+  // Asked of the socket once: a system call per request is measurable on the hot path.
+  let bound: ReturnType<typeof app.server.address> = null;
   app.addHook('onRequest', (request, reply, done) => {
-    if (hosts.allows(request.headers.host, app.server.address())) return done();
+    bound ??= app.server.address();
+    if (hosts.allows(request.headers.host, bound)) return done();
     void sendErrorReply(reply, hostRefusedReply(request.headers.host));
   });
 

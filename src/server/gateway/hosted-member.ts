@@ -20,6 +20,8 @@ import type { Decision, HandlerContext } from '../../core/consumer/handler.js';
 import { AckTimeoutError } from '../../core/errors.js';
 import type { Event } from '../../core/event.js';
 import type { JsonValue } from '../../core/json.js';
+import { eventText } from '../wire/responses.js';
+import { DeadlineGroup } from './deadline-group.js';
 import { DeliveryIds, type DeliveryStatus } from './delivery-ids.js';
 import { FetchWaiters } from './fetch-waiters.js';
 
@@ -45,6 +47,8 @@ export interface FetchedDelivery {
   readonly attempt: number;
   readonly deadline: Date;
   readonly event: Event;
+  /** The event as its JSON on the wire, made once when it was parked. */
+  readonly eventText: string;
 }
 
 export interface FetchAnswer {
@@ -60,11 +64,15 @@ interface Delivery {
   readonly event: Event;
   readonly partition: number;
   readonly attempt: number;
+  /** The event's wire JSON: its size counts against a fetch's `maxBytes`, and the answer carries it as is. */
+  readonly text: string;
   readonly bytes: number;
   readonly settle: (value: undefined | Decision | HandBack) => void;
   readonly fail: (error: unknown) => void;
   fetched: boolean;
   deadline: number;
+  /** The fetch's shared deadline, or a timer of its own once extended. */
+  group: DeadlineGroup<Delivery> | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Aborted when the partition's worker is told to stop. */
   readonly partitionStop: AbortSignal;
@@ -75,6 +83,9 @@ interface Delivery {
  * server (another server takes it on the worker's next call), `moved` (this
  * server lost its lease and another took it over).
  */
+/** A delivery's id, partition, attempt and deadline around its event, in bytes at most. */
+const DELIVERY_OVERHEAD_BYTES = 160;
+
 export type MemberEnd = 'stopped' | 'expired' | 'closed' | 'moved';
 
 export class HostedMember {
@@ -118,16 +129,19 @@ export class HostedMember {
         settle(HAND_BACK);
         return;
       }
+      const text = eventText(event);
       const delivery: Delivery = {
         id: this.ids.next(context.partition, context.generation, context.attempt, event.id),
         event,
         partition: context.partition,
         attempt: context.attempt,
-        bytes: Buffer.byteLength(JSON.stringify(event.data)) + 256,
+        text,
+        bytes: Buffer.byteLength(text) + DELIVERY_OVERHEAD_BYTES,
         settle,
         fail,
         fetched: false,
         deadline: 0,
+        group: undefined,
         timer: undefined,
         partitionStop,
       };
@@ -180,14 +194,19 @@ export class HostedMember {
     }
     const taken: FetchedDelivery[] = [];
     let bytes = 0;
-    while (taken.length < max && taken.length < this.ready.length && this.ending === undefined) {
-      const next = this.ready[taken.length] as Delivery;
-      if (taken.length > 0 && bytes + next.bytes > maxBytes) break;
+    let count = 0;
+    while (count < max && count < this.ready.length && this.ending === undefined) {
+      const next = this.ready[count] as Delivery;
+      if (count > 0 && bytes + next.bytes > maxBytes) break;
       bytes += next.bytes;
-      taken.push(this.handOut(next));
+      count++;
     }
     // Taken off the front at once: shifting one by one moves the whole queue each time.
-    this.ready.splice(0, taken.length);
+    const handed = this.ready.splice(0, count);
+    const deadline = Date.now() + this.terms.ackTimeoutMs;
+    const group =
+      count === 0 ? undefined : new DeadlineGroup(deadline, handed, (d) => this.expire(d));
+    for (const delivery of handed) taken.push(this.handOut(delivery, deadline, group));
     this.touch();
     const inFlight = this.deliveries.size;
     return {
@@ -262,19 +281,27 @@ export class HostedMember {
     this.handBack(delivery, 'fenced');
   }
 
-  private handOut(delivery: Delivery): FetchedDelivery {
+  private handOut(
+    delivery: Delivery,
+    deadline: number,
+    group: DeadlineGroup<Delivery> | undefined,
+  ): FetchedDelivery {
     delivery.fetched = true;
-    this.arm(delivery, this.terms.ackTimeoutMs);
+    delivery.deadline = deadline;
+    delivery.group = group;
     return {
       id: delivery.id,
       partition: delivery.partition,
       attempt: delivery.attempt,
       deadline: new Date(delivery.deadline),
       event: delivery.event,
+      eventText: delivery.text,
     };
   }
 
   private arm(delivery: Delivery, ms: number): void {
+    delivery.group?.leave(delivery);
+    delivery.group = undefined;
     if (delivery.timer !== undefined) clearTimeout(delivery.timer);
     delivery.deadline = Date.now() + ms;
     delivery.timer = setTimeout(() => this.expire(delivery), ms);
@@ -307,6 +334,7 @@ export class HostedMember {
   private forget(delivery: Delivery): void {
     this.deliveries.delete(delivery.id);
     this.byPartitionStop.get(delivery.partitionStop)?.delete(delivery);
+    delivery.group?.leave(delivery);
     if (delivery.timer !== undefined) clearTimeout(delivery.timer);
     if (!delivery.fetched) {
       const index = this.ready.indexOf(delivery);
