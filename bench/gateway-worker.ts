@@ -1,8 +1,9 @@
 /**
- * One worker process of the gateway benchmark (bench/gateway.ts): starts a
- * member over HTTP, fetches and commits as fast as it can, and tells the
- * parent over IPC how many it handled and, for events that carry their
- * publish time, how long each took to arrive.
+ * One worker process of the gateway benchmark (bench/gateway.ts): once the
+ * parent says `go` (so process start-up is not timed), starts a member over
+ * HTTP, fetches and commits as fast as it can, and tells the parent over IPC
+ * how many it handled and, for events that carry their publish time, how
+ * long each took to arrive. Calls go over kept-alive connections.
  *
  *   node --import tsx bench/gateway-worker.ts <url> <consumer> <fetch size> [partitions to wait for]
  */
@@ -11,26 +12,39 @@ interface Delivery {
   readonly event: { readonly data: { readonly t?: number } };
 }
 
+import { httpJson } from './http-json.js';
+
 const [url, consumer, size, owned] = process.argv.slice(2) as [string, string, string, string?];
 const max = Number(size);
 
-async function call<T>(path: string, body: unknown, token?: string): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers['millrace-member-token'] = token;
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
+const call = <T>(path: string, body: unknown, token?: string, method = 'POST') =>
+  httpJson<T>(url, method, path, body, token);
 
 let stopping = false;
 let commits: Promise<void> = Promise.resolve();
-process.on('message', (message) => {
-  if (message === 'stop') stopping = true;
+const go = new Promise<void>((resolve) => {
+  process.on('message', (message) => {
+    if (message === 'go') resolve();
+    if (message === 'stop') stopping = true;
+  });
 });
+process.send?.({ ready: true });
+await go;
+
+// Reports go out every 20 ms, not per fetch: the parent is the server, whose time is measured.
+let handled = 0;
+let seen: number[] = [];
+const reporter = setInterval(flush, 20);
+function flush(): void {
+  if (handled === 0) return;
+  process.send?.({ handled, latencies: seen });
+  handled = 0;
+  seen = [];
+}
+function report(count: number, latencies: number[]): void {
+  handled += count;
+  seen.push(...latencies);
+}
 
 const { memberId, token } = await call<{ memberId: string; token: string }>(
   `/v1/consumers/${consumer}/members`,
@@ -69,11 +83,10 @@ while (!stopping) {
       token,
     ).then(() => undefined),
   );
-  process.send?.({ handled: deliveries.length, latencies });
+  report(deliveries.length, latencies);
 }
 await commits;
-await fetch(`${url}/v1/members/${memberId}`, {
-  method: 'DELETE',
-  headers: { 'millrace-member-token': token },
-});
+clearInterval(reporter);
+flush();
+await call(`/v1/members/${memberId}`, undefined, token, 'DELETE');
 process.exit(0);

@@ -32,12 +32,35 @@ const seconds = Number(values.seconds);
 const WORKER = join(import.meta.dirname, 'gateway-worker.ts');
 
 interface WorkerMessage {
+  readonly ready?: boolean;
   readonly started?: boolean;
   readonly handled?: number;
   readonly latencies?: readonly number[];
 }
 
-/** Starts the workers; calls `onMessage` with each report; resolves once all have started. */
+/** Resolves once every worker sent a message for which `is` holds. */
+function allSay(
+  workers: readonly ChildProcess[],
+  is: (message: WorkerMessage) => boolean,
+): Promise<void> {
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          worker.on('message', (message: WorkerMessage) => {
+            if (is(message)) resolve();
+          });
+          worker.once('exit', (code) => reject(new Error(`a worker exited with ${code}`)));
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+/**
+ * Starts the worker processes and, once they are up, their members (only
+ * that is timed: a worker is a long-lived process); calls `onMessage` with
+ * each report; resolves with the time of the go once all members started.
+ */
 async function startWorkers(
   url: string,
   consumer: string,
@@ -45,25 +68,18 @@ async function startWorkers(
   count: number,
   onMessage: (message: WorkerMessage) => void,
   waitForPartitions?: number,
-): Promise<ChildProcess[]> {
+): Promise<{ workers: ChildProcess[]; goAt: number }> {
   const args = [url, consumer, String(fetchSize)];
   if (waitForPartitions !== undefined) args.push(String(waitForPartitions));
   const workers = Array.from({ length: count }, () =>
     fork(WORKER, args, { execArgv: ['--import', 'tsx'] }),
   );
-  await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          worker.on('message', (message: WorkerMessage) => {
-            if (message.started) resolve();
-            onMessage(message);
-          });
-          worker.once('exit', (code) => reject(new Error(`a worker exited with ${code}`)));
-        }),
-    ),
-  );
-  return workers;
+  await allSay(workers, (message) => message.ready === true);
+  for (const worker of workers) worker.on('message', onMessage);
+  const goAt = performance.now();
+  for (const worker of workers) worker.send('go');
+  await allSay(workers, (message) => message.started === true);
+  return { workers, goAt };
 }
 
 async function stopWorkers(workers: readonly ChildProcess[]): Promise<void> {
@@ -84,8 +100,7 @@ async function httpDrain(url: string, count: number, fetchSize: number): Promise
   let handled = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  const started = performance.now();
-  const workers = await startWorkers(
+  const { workers, goAt } = await startWorkers(
     url,
     `http-drain-${fetchSize}`,
     fetchSize,
@@ -96,7 +111,7 @@ async function httpDrain(url: string, count: number, fetchSize: number): Promise
     },
   );
   await done;
-  const rate = perSecond(count, performance.now() - started);
+  const rate = perSecond(count, performance.now() - goAt);
   await stopWorkers(workers);
   return rate;
 }
@@ -105,7 +120,7 @@ async function httpDrain(url: string, count: number, fetchSize: number): Promise
 async function httpLatency(millrace: Millrace, url: string): Promise<number[]> {
   const latencies: number[] = [];
   const consumer = 'http-latency';
-  const workers = await startWorkers(
+  const { workers } = await startWorkers(
     url,
     consumer,
     100,

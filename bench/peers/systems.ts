@@ -3,12 +3,14 @@ import type { SystemKind } from './system.js';
 import { bullmq, bullmqEverysec } from './systems/bullmq.js';
 import { graphileWorker } from './systems/graphile-worker.js';
 import { millraceKafka, millracePglite, millracePostgres } from './systems/millrace.js';
+import { millraceHttp } from './systems/millrace-http.js';
 import { pgBoss } from './systems/pg-boss.js';
 
 export const SYSTEMS: readonly SystemKind[] = [
   millracePostgres,
   millracePglite,
   millraceKafka,
+  millraceHttp,
   pgBoss,
   graphileWorker,
   bullmq,

@@ -45,6 +45,7 @@ describe('npm run bench:peers', () => {
       'millrace-postgres',
       'millrace-pglite',
       'millrace-kafka',
+      'millrace-http',
       'pg-boss',
       'graphile-worker',
       'bullmq',
