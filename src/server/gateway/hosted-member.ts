@@ -206,7 +206,9 @@ export class HostedMember {
     const deadline = Date.now() + this.terms.ackTimeoutMs;
     const group =
       count === 0 ? undefined : new DeadlineGroup(deadline, handed, (d) => this.expire(d));
-    for (const delivery of handed) taken.push(this.handOut(delivery, deadline, group));
+    // One Date for the fetch: its deliveries share the deadline.
+    const deadlineDate = new Date(deadline);
+    for (const delivery of handed) taken.push(this.handOut(delivery, deadlineDate, group));
     this.touch();
     const inFlight = this.deliveries.size;
     return {
@@ -283,17 +285,17 @@ export class HostedMember {
 
   private handOut(
     delivery: Delivery,
-    deadline: number,
+    deadline: Date,
     group: DeadlineGroup<Delivery> | undefined,
   ): FetchedDelivery {
     delivery.fetched = true;
-    delivery.deadline = deadline;
+    delivery.deadline = deadline.getTime();
     delivery.group = group;
     return {
       id: delivery.id,
       partition: delivery.partition,
       attempt: delivery.attempt,
-      deadline: new Date(delivery.deadline),
+      deadline,
       event: delivery.event,
       eventText: delivery.text,
     };

@@ -174,11 +174,18 @@ export function fetchText(
   maxInFlight: number,
 ): string {
   let deliveries = '';
+  // A fetch's deliveries share one deadline (one Date): formatted once.
+  let deadline: Date | undefined;
+  let deadlineText = '';
   for (const delivery of answer.deliveries) {
+    if (delivery.deadline !== deadline) {
+      deadline = delivery.deadline;
+      deadlineText = deadline.toISOString();
+    }
     if (deliveries !== '') deliveries += ',';
     deliveries +=
       `{"id":${JSON.stringify(delivery.id)},"partition":${delivery.partition},` +
-      `"attempt":${delivery.attempt},"deadline":"${delivery.deadline.toISOString()}",` +
+      `"attempt":${delivery.attempt},"deadline":"${deadlineText}",` +
       `"event":${delivery.eventText}}`;
   }
   return (
