@@ -23,6 +23,10 @@ import {
   type StartFromInput,
 } from './core/consumer/options.js';
 import { startPoint } from './core/consumer/start-position.js';
+import {
+  registerConsumer,
+  type ConsumerDefinitionInput,
+} from './core/consumer/register-consumer.js';
 import { WakeupHub } from './core/consumer/wakeup-hub.js';
 import { ClosedError, NotFoundError, UnsupportedError, ValidationError } from './core/errors.js';
 import {
@@ -335,6 +339,18 @@ export class Millrace {
     this.consumers.add(consumer);
     consumer.signals.on('stopped', () => this.consumers.delete(consumer as Consumer<never>));
     return consumer;
+  }
+
+  /**
+   * Registers a consumer, or updates its subjects, partitions and attempt
+   * limit, without starting a member; its status, and whether it is new.
+   */
+  async registerConsumer(
+    input: ConsumerDefinitionInput,
+  ): Promise<{ status: ConsumerStatus; created: boolean }> {
+    this.assertOpen();
+    const { record, created } = await registerConsumer(this.provider, input);
+    return { status: await this.status(record), created };
   }
 
   /** A registered consumer: its options, positions and lag per partition. */

@@ -109,6 +109,12 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v1/consumers', access: 'read' },
   { method: 'GET', path: '/v1/consumers/audit', access: 'read' },
   { method: 'POST', path: '/v1/consumers/audit/reset', access: 'admin', body: { to: 'end' } },
+  {
+    method: 'PUT',
+    path: '/v1/consumers/audit-put',
+    access: 'consume',
+    body: { sequence: 'category:order' },
+  },
   { method: 'GET', path: '/v1/dead-letters', access: 'read' },
   { method: 'GET', path: `/v1/dead-letters/audit/${UUID}`, access: 'read' },
   { method: 'POST', path: '/v1/dead-letters/retry', access: 'admin', body: { consumer: 'audit' } },

@@ -326,4 +326,43 @@ describe.each(PROVIDERS)('members over HTTP on %s', (provider) => {
     expect(new Set([...handled, ...overHttp])).toEqual(new Set(events.map((e) => e.id)));
     await library.stop();
   });
+
+  it('registers a consumer before any member, updates it, and refuses another sequence', async () => {
+    const name = `registered${++consumerSeq}`;
+    const path = `/v1/consumers/${name}`;
+    const created = await call<{ name: string; positions: unknown[]; maxAttempts: number }>(
+      'PUT',
+      path,
+      { sequence: 'category:invoice', partitions: 4, maxAttempts: 3, startFrom: 'end' },
+    );
+    expect(created).toMatchObject({ status: 201, body: { name, partitions: 4, maxAttempts: 3 } });
+    expect(created.body.positions).toHaveLength(4);
+    const updated = await call<{ positions: unknown[]; maxAttempts: number }>('PUT', path, {
+      sequence: 'category:invoice',
+      partitions: 2,
+      maxAttempts: 7,
+    });
+    expect(updated).toMatchObject({ status: 200, body: { partitions: 2, maxAttempts: 7 } });
+    expect(updated.body.positions).toHaveLength(2);
+
+    // Another sequence under the same name, or nonsense: refused, and the consumer is as it was.
+    const other = await call<{ error: { code: string } }>('PUT', path, { sequence: 'log' });
+    expect(other).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    for (const body of [
+      { sequence: 'category:invoice', partitions: 0 },
+      { sequence: 'nope:x' },
+      {},
+    ]) {
+      expect((await call('PUT', path, body)).status).toBe(400);
+    }
+    const status = await millrace.consumerStatus(name);
+    expect([status.sequence, status.partitions, status.maxAttempts]).toEqual([
+      { kind: 'category', category: 'invoice' },
+      2,
+      7,
+    ]);
+    expect(await millrace.consumerStatuses()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name })]),
+    );
+  });
 });

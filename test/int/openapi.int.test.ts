@@ -283,6 +283,11 @@ describe.each(PROVIDERS)('the OpenAPI document on %s', (provider) => {
       body: { to: 'end' },
     });
     expect(reset.status).toBe(200);
+    const register = (body: unknown) =>
+      call('PUT', '/v1/consumers/{name}', '/v1/consumers/docs-put', { body });
+    expect((await register({ sequence: 'category:order', partitions: 2 })).status).toBe(201);
+    expect((await register({ sequence: 'category:order', partitions: 3 })).status).toBe(200);
+    expect((await register({ sequence: 'log' })).status).toBe(409);
 
     const list = await call('GET', '/v1/dead-letters', '/v1/dead-letters?consumer=docs');
     const [record] = (list.body as { deadLetters: { event: { id: string } }[] }).deadLetters;

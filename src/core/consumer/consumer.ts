@@ -20,7 +20,7 @@ import { AssignmentFollower, type RunningWorker } from './assignment-follower.js
 import type { ResolvedConsumerOptions } from './options.js';
 import { PartitionWorker } from './partition-worker.js';
 import { PositionCommitter } from './position-committer.js';
-import { startPoint } from './start-position.js';
+import { registerResolved } from './register-consumer.js';
 import { Signals, type ConsumerSignals } from './signals.js';
 import { sleep } from './sleep.js';
 import type { WakeupHub } from './wakeup-hub.js';
@@ -110,18 +110,7 @@ export class Consumer<Data = JsonValue> {
   private async run(): Promise<void> {
     try {
       const { options, provider } = this;
-      const start = await startPoint(options.startFrom, provider.log, provider.capabilities);
-      await provider.registry.register(
-        {
-          name: options.name,
-          sequence: options.sequence,
-          subjects: options.subjects,
-          partitions: options.partitions,
-          maxAttempts: options.maxAttempts,
-        },
-        start,
-        options.startFrom,
-      );
+      await registerResolved(provider, options as ResolvedConsumerOptions<unknown>);
       this.unregisterWakeups = await this.hub.register(options.sequence, (wakeup) => {
         this.follower?.each((worker) => worker.notify(wakeup.streamHashes));
       });

@@ -6,6 +6,7 @@ import { parseRequest } from '../wire/parse.js';
 import { ResetBody, ResetResponse, resetTarget } from '../wire/reset.js';
 import { documented } from '../openapi/route-doc.js';
 import { ConsumerJson, ConsumersResponse, consumerJson } from '../wire/responses.js';
+import { RegisterConsumerBody } from '../wire/members.js';
 
 const LIST = documented('read', {
   tag: 'consumers',
@@ -19,6 +20,21 @@ const ONE = documented('read', {
   params: ConsumerParams,
   responses: { 200: { description: 'the consumer', schema: ConsumerJson } },
   errors: [404],
+});
+
+const REGISTER = documented('consume', {
+  tag: 'consumers',
+  summary:
+    'Registers a consumer, or updates its subjects, partitions and attempt limit, before any member starts',
+  description:
+    "A member's start does the same with the same fields; ordering, deadlines, retries and the in-flight cap are each member's own terms, given when it starts. A new partition count hands every partition out again.",
+  params: ConsumerParams,
+  body: RegisterConsumerBody,
+  responses: {
+    200: { description: 'updated', schema: ConsumerJson },
+    201: { description: 'registered', schema: ConsumerJson },
+  },
+  errors: [409],
 });
 
 const RESET = documented('admin', {
@@ -37,6 +53,18 @@ export function consumerRoutes(app: FastifyInstance, millrace: Millrace): void {
   app.get('/v1/consumers', LIST, async (): Promise<z.input<typeof ConsumersResponse>> => ({
     consumers: (await millrace.consumerStatuses()).map(consumerJson),
   }));
+
+  app.put(
+    '/v1/consumers/:name',
+    REGISTER,
+    async (request, reply): Promise<z.input<typeof ConsumerJson>> => {
+      const { name } = parseRequest(ConsumerParams, request.params, 'params');
+      const body = parseRequest(RegisterConsumerBody, request.body ?? {}, 'body');
+      const { status, created } = await millrace.registerConsumer({ name, ...body });
+      void reply.code(created ? 201 : 200);
+      return consumerJson(status);
+    },
+  );
 
   app.post('/v1/consumers/:name/reset', RESET, async (request) => {
     const { name } = parseRequest(ConsumerParams, request.params, 'params');

@@ -29,14 +29,22 @@ const Backoff = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('fixed'), delayMs: ms(86_400_000) }),
 ]);
 
-export const StartMemberBody = z.strictObject({
+/** What a consumer is registered with: the same whether by itself or by a member's start. */
+const consumerDefinition = {
   sequence: sequenceText().transform(parseSequence),
   subjects: z.array(z.string()).max(64).optional(),
   partitions: z.number().int().optional(),
-  ordering: z.enum(['stream', 'partition', 'none']).optional(),
   maxAttempts: z.number().int().optional(),
-  retry: Backoff.optional(),
+  /** Where a new consumer starts; an existing one keeps its positions. */
   startFrom: z.enum(['beginning', 'end']).optional(),
+};
+
+export const RegisterConsumerBody = z.strictObject(consumerDefinition);
+
+export const StartMemberBody = z.strictObject({
+  ...consumerDefinition,
+  ordering: z.enum(['stream', 'partition', 'none']).optional(),
+  retry: Backoff.optional(),
   /** A delivery not committed this long after its fetch gets its next attempt. */
   ackTimeoutMs: z.number().int().min(100).max(MAX_DEADLINE_MS).optional(),
   /** Deliveries held for this member (fetched or ready) at most. */
