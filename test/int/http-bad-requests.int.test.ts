@@ -109,7 +109,7 @@ const CASES: Case[] = [
   ...(
     [
       ['DELETE', '/v1/events', 'GET, HEAD, POST'],
-      ['PUT', '/v1/consumers/billing', 'GET, HEAD'],
+      ['PATCH', '/v1/consumers/billing', 'GET, HEAD, PUT'],
       ['GET', '/v1/consumers/billing/reset', 'POST'],
       ['GET', '/v1/dead-letters/retry', 'POST'],
       ['POST', '/v1/health', 'GET, HEAD'],
