@@ -77,11 +77,12 @@ export class LocalMemberDirectory implements MemberDirectory {
   }
 
   sweep(olderThanMs: number): Promise<void> {
+    // At or before: the clock counts whole milliseconds, so "older than 0 ms" includes this one.
     const before = Date.now() - olderThanMs;
-    for (const [id, server] of this.servers) if (server.seenAt < before) this.servers.delete(id);
+    for (const [id, server] of this.servers) if (server.seenAt <= before) this.servers.delete(id);
     for (const [id, entry] of this.members) {
       const homeless = entry.record.server === null || !this.servers.has(entry.record.server);
-      if (entry.changedAt < before && (entry.record.ended !== null || homeless)) {
+      if (entry.changedAt <= before && (entry.record.ended !== null || homeless)) {
         this.members.delete(id);
       }
     }
