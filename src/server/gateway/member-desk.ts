@@ -30,6 +30,9 @@ import { ServerPresence, type PresenceTiming } from './server-presence.js';
 /** The header a worker sends its member token in. */
 export const MEMBER_TOKEN_HEADER = 'millrace-member-token';
 
+/** Members hosted elsewhere whose server is remembered, at most. */
+const ELSEWHERE_KEPT = 10_000;
+
 /** How long an ended member's id and token hash are remembered here. */
 const ENDED_KEPT_MS = 15 * 60_000;
 
@@ -147,6 +150,10 @@ export class MemberDesk {
         if (forwardedBy !== undefined) throw moving(id);
         const route = { server: record.server, url: home.url };
         this.elsewhere.set(id, route);
+        // Only a cache, bounded: the oldest entry goes, and its next call asks the directory.
+        if (this.elsewhere.size > ELSEWHERE_KEPT) {
+          this.elsewhere.delete(this.elsewhere.keys().next().value as string);
+        }
         return route;
       }
     }

@@ -6,6 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 /** Set on a call passed on by a server: its receiver serves it or says it cannot, never passes it on. */
 export const FORWARDED_HEADER = 'millrace-forwarded-by';
@@ -54,7 +55,12 @@ export class PeerForwarder {
     /** Trusted for peers' certificates, beside the system's: this server's own certificate. */
     ca: string | Buffer | undefined,
   ) {
-    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 256, ca });
+    // `ca` replaces the trusted roots: the system's are given back beside this one.
+    this.https = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 256,
+      ca: ca === undefined ? undefined : [...rootCertificates, ca],
+    });
   }
 
   call(call: PeerCall): Promise<PeerAnswer> {

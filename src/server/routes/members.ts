@@ -21,7 +21,6 @@ import {
   StartedMemberJson,
   StoppedResponse,
   fetchText,
-  parseCommitBody,
 } from '../wire/members.js';
 
 /** What a member gets when its start says nothing. */
@@ -183,7 +182,7 @@ export function memberRoutes(
 
   app.post('/v1/members/:id/commit', COMMIT, (request): z.input<typeof ItemsResponse> => {
     const { id } = parseRequest(MemberParams, request.params, 'params');
-    const body = parseCommitBody(request.body ?? {});
+    const body = parseRequest(CommitBody, request.body ?? {}, 'body');
     // A member that ended: every delivery it held is another member's now.
     if (desk.endedWith(id, tokenOf(request))) {
       return { results: body.results.map((item) => ({ id: item.id, status: 'fenced' })) };

@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { parseSequence } from '../../core/sequence.js';
 import type { FetchAnswer } from '../gateway/hosted-member.js';
-import { parseRequest } from './parse.js';
 import { sequenceText } from './requests.js';
 import { EventJson } from './responses.js';
 
@@ -106,10 +105,8 @@ export const FetchResponse = z.object({
 
 const reason = z.string().max(1000).optional();
 
-const MAX_ID_LENGTH = 200;
-
 export const CommitItem = z.discriminatedUnion('outcome', [
-  z.strictObject({ id: z.string().max(MAX_ID_LENGTH), outcome: z.literal('ok') }),
+  z.strictObject({ id: z.string().max(200), outcome: z.literal('ok') }),
   z.strictObject({
     id: z.string().max(200),
     outcome: z.literal('retry'),
@@ -123,32 +120,6 @@ export const CommitItem = z.discriminatedUnion('outcome', [
 export const CommitBody = z.strictObject({
   results: z.array(CommitItem).min(1).max(MAX_MEMBER_BATCH),
 });
-
-/**
- * A commit's body. The common one, every result `ok`, is checked by hand
- * (exactly what CommitBody accepts for it, nothing more): checking hundreds
- * of items through the schema costs more than applying them. Anything else
- * goes through CommitBody, which also words the refusal.
- */
-export function parseCommitBody(body: unknown): z.output<typeof CommitBody> {
-  if (allOk(body)) return body as z.output<typeof CommitBody>;
-  return parseRequest(CommitBody, body, 'body');
-}
-
-function allOk(body: unknown): boolean {
-  if (typeof body !== 'object' || body === null || Object.keys(body).length !== 1) return false;
-  const results = (body as { results?: unknown }).results;
-  if (!Array.isArray(results) || results.length < 1 || results.length > MAX_MEMBER_BATCH) {
-    return false;
-  }
-  for (const item of results as unknown[]) {
-    if (typeof item !== 'object' || item === null) return false;
-    const { id, outcome } = item as { id?: unknown; outcome?: unknown };
-    if (outcome !== 'ok' || typeof id !== 'string' || id.length > MAX_ID_LENGTH) return false;
-    if (Object.keys(item).length !== 2) return false;
-  }
-  return true;
-}
 
 export const ExtendBody = z.strictObject({
   ids: z.array(z.string().max(200)).min(1).max(MAX_MEMBER_BATCH),
