@@ -42,6 +42,10 @@ describe('two servers, workers calling both in turn', () => {
   const allHandled = (ids: readonly string[], what: string) =>
     allHandledBy(handled, ids, what, 90_000);
 
+  /** One more `millrace start` over the test's schema. */
+  const serve = () =>
+    startServer(tempDir(), ['--database-url', TEST_DATABASE_URL, '--schema', schema]);
+
   /** A worker calling these servers in turn; its member starts on the first. */
   function worker(serverUrls: readonly string[]): CliProcess {
     const args = [PYTHON_WORKER, '--consumer', CONSUMER, '--sequence', 'category:task'];
@@ -82,12 +86,7 @@ describe('two servers, workers calling both in turn', () => {
       provider: postgres({ connectionString: TEST_DATABASE_URL, schema }),
     });
     for (let i = 0; i < 2; i++) {
-      const started = await startServer(tempDir(), [
-        '--database-url',
-        TEST_DATABASE_URL,
-        '--schema',
-        schema,
-      ]);
+      const started = await serve();
       servers.push(started.server);
       urls.push(started.info.url);
     }
@@ -131,12 +130,7 @@ describe('two servers, workers calling both in turn', () => {
   });
 
   it("serves a frozen server's member elsewhere, and the thawed server lets it go", async () => {
-    const third = await startServer(tempDir(), [
-      '--database-url',
-      TEST_DATABASE_URL,
-      '--schema',
-      schema,
-    ]);
+    const third = await serve();
     servers.push(third.server);
     const [frozenUrl, liveUrl] = [third.info.url, urls[1] as string];
     started.push(await memberIdOf(worker([frozenUrl, liveUrl])));

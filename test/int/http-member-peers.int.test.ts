@@ -12,8 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Millrace } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { openBackend, type TestBackend } from '../support/providers.js';
-import { httpCall } from '../support/http-call.js';
-import { waitFor } from '../support/wait.js';
+import { httpCall, takeDeliveries } from '../support/http-call.js';
 
 interface DeliveryJson {
   id: string;
@@ -69,25 +68,8 @@ describe('members over HTTP across two servers', () => {
     return started.body;
   }
 
-  async function takeOn(base: string, member: StartedJson, count: number): Promise<DeliveryJson[]> {
-    const taken: DeliveryJson[] = [];
-    await waitFor(
-      async () => {
-        const { status, body } = await httpCall<FetchJson>(
-          base,
-          'POST',
-          `/v1/members/${member.memberId}/fetch`,
-          { body: { max: count - taken.length, wait: 1000 }, token: member.token },
-        );
-        expect(status).toBe(200);
-        taken.push(...body.deliveries);
-        return taken.length >= count;
-      },
-      `${count} deliveries through ${base}`,
-      30_000,
-    );
-    return taken;
-  }
+  const takeOn = (base: string, member: StartedJson, count: number) =>
+    takeDeliveries<DeliveryJson>(base, member, count, 30_000);
 
   /** The consumer's members by their identity among its members (a taken-over one gets a suffix). */
   async function membersOf(consumer: string): Promise<string[]> {

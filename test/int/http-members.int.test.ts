@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Millrace } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { PROVIDERS, openBackend, type TestBackend } from '../support/providers.js';
-import { httpCall } from '../support/http-call.js';
+import { httpCall, takeDeliveries } from '../support/http-call.js';
 import { waitFor } from '../support/wait.js';
 
 interface DeliveryJson {
@@ -57,18 +57,13 @@ describe.each(PROVIDERS)('members over HTTP on %s', (provider) => {
     }
 
     /** Fetches until `count` deliveries came, each fetch long-polling. */
-    async take(count: number): Promise<DeliveryJson[]> {
-      const taken: DeliveryJson[] = [];
-      await waitFor(
-        async () => {
-          const { body } = await this.fetch({ max: count - taken.length, wait: 2000 });
-          taken.push(...body.deliveries);
-          return taken.length >= count;
-        },
-        `${count} deliveries`,
+    take(count: number): Promise<DeliveryJson[]> {
+      return takeDeliveries<DeliveryJson>(
+        base,
+        { memberId: this.id, token: this.token },
+        count,
         20_000,
       );
-      return taken;
     }
 
     commit(results: { id: string; outcome: string; afterMs?: number; reason?: string }[]) {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Millrace, kafka } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { deleteKafkaNamespace, kafkaBrokers } from '../support/kafka.js';
-import { httpCall } from '../support/http-call.js';
+import { httpCall, takeDeliveries } from '../support/http-call.js';
 import { waitFor } from '../support/wait.js';
 
 interface DeliveryJson {
@@ -42,24 +42,8 @@ describe('members over HTTP on kafka', () => {
     return started.body;
   }
 
-  async function take(member: { memberId: string; token: string }, count: number) {
-    const taken: DeliveryJson[] = [];
-    await waitFor(
-      async () => {
-        const { body } = await call<{ deliveries: DeliveryJson[] }>(
-          'POST',
-          `/v1/members/${member.memberId}/fetch`,
-          { max: count - taken.length, wait: 2000 },
-          member.token,
-        );
-        taken.push(...body.deliveries);
-        return taken.length >= count;
-      },
-      `${count} deliveries`,
-      60_000,
-    );
-    return taken;
-  }
+  const take = (member: { memberId: string; token: string }, count: number) =>
+    takeDeliveries<DeliveryJson>(base, member, count, 60_000);
 
   beforeAll(async () => {
     millrace = await Millrace.open({
