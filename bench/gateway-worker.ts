@@ -3,9 +3,10 @@
  * parent says `go` (so process start-up is not timed), starts a member over
  * HTTP, fetches and commits as fast as it can, and tells the parent over IPC
  * how many it handled and, for events that carry their publish time, how
- * long each took to arrive. Calls go over kept-alive connections.
+ * long each took to arrive; when stopped, the CPU time it spent since the
+ * go. Calls go over kept-alive connections.
  *
- *   node --import tsx bench/gateway-worker.ts <url> <consumer> <fetch size> [partitions to wait for]
+ *   node --import tsx bench/gateway-worker.ts <url> <consumer> <category> <fetch size> [partitions to wait for]
  */
 interface Delivery {
   readonly id: string;
@@ -14,7 +15,13 @@ interface Delivery {
 
 import { httpJson } from './http-json.js';
 
-const [url, consumer, size, owned] = process.argv.slice(2) as [string, string, string, string?];
+const [url, consumer, category, size, owned] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string?,
+];
 const max = Number(size);
 
 const call = <T>(path: string, body: unknown, token?: string, method = 'POST') =>
@@ -30,6 +37,7 @@ const go = new Promise<void>((resolve) => {
 });
 process.send?.({ ready: true });
 await go;
+const cpuAtGo = process.cpuUsage();
 
 // Reports go out every 20 ms, not per fetch: the parent is the server, whose time is measured.
 let handled = 0;
@@ -49,7 +57,7 @@ function report(count: number, latencies: number[]): void {
 const { memberId, token } = await call<{ memberId: string; token: string }>(
   `/v1/consumers/${consumer}/members`,
   {
-    sequence: 'category:order',
+    sequence: `category:${category}`,
     partitions: 8,
     maxInFlight: max * 2,
     // Drains read the backlog; the latency worker only what is published once it runs.
@@ -72,21 +80,22 @@ while (!stopping) {
   );
   if (deliveries.length === 0) continue;
   const now = Date.now();
-  const latencies = deliveries.flatMap((d) =>
-    d.event.data.t === undefined ? [] : [now - d.event.data.t],
-  );
+  const ok: string[] = [];
+  const latencies: number[] = [];
+  for (const { id, event } of deliveries) {
+    ok.push(id);
+    if (event.data.t !== undefined) latencies.push(now - event.data.t);
+  }
   // The commit goes out while the next fetch waits: a worker need not wait for its answer.
   commits = commits.then(() =>
-    call(
-      `/v1/members/${memberId}/commit`,
-      { results: deliveries.map((d) => ({ id: d.id, outcome: 'ok' })) },
-      token,
-    ).then(() => undefined),
+    call(`/v1/members/${memberId}/commit`, { ok }, token).then(() => undefined),
   );
   report(deliveries.length, latencies);
 }
 await commits;
 clearInterval(reporter);
 flush();
+const cpu = process.cpuUsage(cpuAtGo);
+process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000 });
 await call(`/v1/members/${memberId}`, undefined, token, 'DELETE');
 process.exit(0);

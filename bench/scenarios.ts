@@ -14,8 +14,8 @@ const DATA = {
   items: 3,
 };
 
-export function orderEvent(i: number, streams: number): EventInput {
-  return { stream: `order-${i % streams}`, subject: 'order.placed', data: { ...DATA, n: i } };
+export function orderEvent(i: number, streams: number, category = 'order'): EventInput {
+  return { stream: `${category}-${i % streams}`, subject: 'order.placed', data: { ...DATA, n: i } };
 }
 
 /** Single publishes, `concurrency` at a time. Returns events/s. */
@@ -41,12 +41,13 @@ export async function publishSingles(
 /** Streams the batches spread over: 200,000 events make 20 per stream, an order's life. */
 export const BATCH_STREAMS = 10_000;
 
-/** Batches of `size` from `publishers` concurrent publishers. Returns events/s. */
+/** Batches of `size` from `publishers` concurrent publishers, in `category`. Returns events/s. */
 export async function publishBatches(
   millrace: Millrace,
   count: number,
   size: number,
   publishers: number,
+  category = 'order',
 ): Promise<number> {
   let next = 0;
   const started = performance.now();
@@ -57,7 +58,7 @@ export async function publishBatches(
         next += size;
         await millrace.publishBatch(
           Array.from({ length: Math.min(size, count - first) }, (_, j) =>
-            orderEvent(first + j, BATCH_STREAMS),
+            orderEvent(first + j, BATCH_STREAMS, category),
           ),
         );
         if (first % (size * 20) === 0) progress(`  batches: ${first}/${count}`);
@@ -74,6 +75,8 @@ export interface DrainOptions {
   /** Where the consumer starts; the drain counts `count` events from there. */
   readonly startFrom?: StartFromInput;
   readonly name?: string;
+  /** The category drained: `order` unless said. */
+  readonly category?: string;
 }
 
 /** One consumer with a no-op handler drains `count` events of category order. Returns events/s. */
@@ -90,7 +93,7 @@ export async function drain(
   });
   const consumer = millrace.consumer({
     name: options.name ?? `drain-p${partitions}`,
-    sequence: { category: 'order' },
+    sequence: { category: options.category ?? 'order' },
     partitions,
     batchSize: options.batchSize,
     concurrency: options.concurrency,

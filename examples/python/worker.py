@@ -75,8 +75,10 @@ class Member:
         # The server may hold the call for `wait`: the answer is due a little after.
         return self.call("POST", f"/v1/members/{self.id}/fetch", body, timeout=wait_ms / 1000 + 10)
 
-    def commit(self, results):
-        return self.call("POST", f"/v1/members/{self.id}/commit", {"results": results})["results"]
+    def commit(self, ok, results):
+        """`ok`: ids of deliveries handled well; `results`: the others, each with its outcome."""
+        body = {"ok": ok, "results": results}
+        return self.call("POST", f"/v1/members/{self.id}/commit", body)["results"]
 
     def stop(self):
         if self.id is not None:
@@ -122,15 +124,18 @@ def main():
             # A long poll, well inside the session timeout: the member stays alive.
             wait = min(20000, args.session_timeout_ms // 2)
             answer = member.fetch(args.max, wait)
-            results = []
+            ok, results = [], []
             for delivery in answer["deliveries"]:
                 try:
                     outcome = handle(delivery["event"])
                 except Exception as error:  # a failure: try again later
                     outcome = {"outcome": "retry", "afterMs": 1000, "reason": str(error)}
-                results.append({"id": delivery["id"], **(outcome or {"outcome": "ok"})})
-            if results:
-                for result in member.commit(results):
+                if outcome is None:
+                    ok.append(delivery["id"])
+                else:
+                    results.append({"id": delivery["id"], **outcome})
+            if ok or results:
+                for result in member.commit(ok, results):
                     if result["status"] != "applied":
                         print(json.dumps({"commit": result}), file=sys.stderr, flush=True)
     except KeyboardInterrupt:

@@ -67,10 +67,14 @@ describe.each(PROVIDERS)('members over HTTP on %s', (provider) => {
     }
 
     commit(results: { id: string; outcome: string; afterMs?: number; reason?: string }[]) {
+      return this.commitBody({ results });
+    }
+
+    commitBody(body: unknown) {
       return call<{ results: { id: string; status: string }[] }>(
         'POST',
         `/v1/members/${this.id}/commit`,
-        { results },
+        body,
         this.token,
       );
     }
@@ -173,6 +177,34 @@ describe.each(PROVIDERS)('members over HTTP on %s', (provider) => {
     );
     const [dead] = (await millrace.deadLetters.list({ consumer })).records;
     expect(dead).toMatchObject({ state: 'discarded', lastError: { message: 'malformed' } });
+  });
+
+  it('commits by id alone in `ok`, beside `results`, answering `ok` first then `results`', async () => {
+    const consumer = newConsumer();
+    const worker = await startWorker(consumer, { partitions: 1, ordering: 'none' });
+    await millrace.publishBatch(
+      [1, 2, 3].map((n) => ({ stream: `${consumer}-${n}`, subject: 'order.placed', data: n })),
+    );
+    const [a, b, c] = (await worker.take(3)) as [DeliveryJson, DeliveryJson, DeliveryJson];
+    for (const body of [{}, { ok: [] }, { ok: [], results: [] }, { ok: [1] }]) {
+      expect((await worker.commitBody(body)).status, JSON.stringify(body)).toBe(400);
+    }
+    const answer = await worker.commitBody({
+      results: [{ id: c.id, outcome: 'retry', afterMs: 0 }],
+      ok: [b.id, 'd.0.1.1.no-such-delivery', a.id],
+    });
+    expect(answer.body.results).toEqual([
+      { id: b.id, status: 'applied' },
+      { id: 'd.0.1.1.no-such-delivery', status: 'unknown' },
+      { id: a.id, status: 'applied' },
+      { id: c.id, status: 'applied' },
+    ]);
+    const [again] = await worker.take(1);
+    expect(again).toMatchObject({ attempt: 2, event: { data: 3 } });
+    expect((await worker.commitBody({ ok: [again?.id, a.id] })).body.results).toEqual([
+      { id: again?.id, status: 'applied' },
+      { id: a.id, status: 'unknown' },
+    ]);
   });
 
   it('gives a delivery its next attempt once its deadline passes, and says so to a late commit', async () => {

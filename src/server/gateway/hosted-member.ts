@@ -20,7 +20,7 @@ import type { Decision, HandlerContext } from '../../core/consumer/handler.js';
 import { AckTimeoutError } from '../../core/errors.js';
 import type { Event } from '../../core/event.js';
 import type { JsonValue } from '../../core/json.js';
-import { eventText } from '../wire/responses.js';
+import { deliveryBytes, parkedDelivery } from '../wire/fetch-body.js';
 import { DeadlineGroup } from './deadline-group.js';
 import { DeliveryIds, type DeliveryStatus } from './delivery-ids.js';
 import { FetchWaiters } from './fetch-waiters.js';
@@ -47,8 +47,8 @@ export interface FetchedDelivery {
   readonly attempt: number;
   readonly deadline: Date;
   readonly event: Event;
-  /** The event as its JSON on the wire, made once when it was parked. */
-  readonly eventText: string;
+  /** The delivery's JSON but its deadline, encoded once when it was parked (see wire/fetch-body.ts). */
+  readonly parked: Buffer;
 }
 
 export interface FetchAnswer {
@@ -64,8 +64,8 @@ interface Delivery {
   readonly event: Event;
   readonly partition: number;
   readonly attempt: number;
-  /** The event's wire JSON: its size counts against a fetch's `maxBytes`, and the answer carries it as is. */
-  readonly text: string;
+  /** Its JSON but the deadline: its size counts against a fetch's `maxBytes`, and the answer carries it as is. */
+  readonly parked: Buffer;
   readonly bytes: number;
   readonly settle: (value: undefined | Decision | HandBack) => void;
   readonly fail: (error: unknown) => void;
@@ -83,9 +83,6 @@ interface Delivery {
  * server (another server takes it on the worker's next call), `moved` (this
  * server lost its lease and another took it over).
  */
-/** A delivery's id, partition, attempt and deadline around its event, in bytes at most. */
-const DELIVERY_OVERHEAD_BYTES = 160;
-
 export type MemberEnd = 'stopped' | 'expired' | 'closed' | 'moved';
 
 export class HostedMember {
@@ -129,14 +126,15 @@ export class HostedMember {
         settle(HAND_BACK);
         return;
       }
-      const text = eventText(event);
+      const id = this.ids.next(context.partition, context.generation, context.attempt, event.id);
+      const parked = parkedDelivery(id, context.partition, context.attempt, event);
       const delivery: Delivery = {
-        id: this.ids.next(context.partition, context.generation, context.attempt, event.id),
+        id,
         event,
         partition: context.partition,
         attempt: context.attempt,
-        text,
-        bytes: Buffer.byteLength(text) + DELIVERY_OVERHEAD_BYTES,
+        parked,
+        bytes: deliveryBytes(parked),
         settle,
         fail,
         fetched: false,
@@ -297,7 +295,7 @@ export class HostedMember {
       attempt: delivery.attempt,
       deadline,
       event: delivery.event,
-      eventText: delivery.text,
+      parked: delivery.parked,
     };
   }
 

@@ -5,8 +5,10 @@ import type { LongPollCap } from '../long-polls.js';
 import { MEMBER_TOKEN_HEADER } from '../gateway/member-desk.js';
 import type { MemberCall } from '../gateway/member-calls.js';
 import { MAX_WAIT_MS } from '../wire/requests.js';
-import type { HostedMember } from '../gateway/hosted-member.js';
+import type { DeliveryResult, HostedMember } from '../gateway/hosted-member.js';
+import type { DeliveryStatus } from '../gateway/delivery-ids.js';
 import { documented } from '../openapi/route-doc.js';
+import { fetchBody } from '../wire/fetch-body.js';
 import { parseRequest } from '../wire/parse.js';
 import {
   CommitBody,
@@ -20,7 +22,6 @@ import {
   StartMemberBody,
   StartedMemberJson,
   StoppedResponse,
-  fetchText,
 } from '../wire/members.js';
 
 /** What a member gets when its start says nothing. */
@@ -29,6 +30,8 @@ const DEFAULT_MAX_IN_FLIGHT = 100;
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 const DEFAULT_FETCH_MAX = 10;
 const DEFAULT_FETCH_BYTES = 1024 * 1024;
+
+const OK: DeliveryResult = { outcome: 'ok' };
 
 const MEMBER_CALL = { params: MemberParams, errors: [404, 409] } as const;
 
@@ -71,7 +74,8 @@ const FETCH = onMember(
 
 const COMMIT = onMember({
   tag: 'members',
-  summary: 'Results for fetched deliveries (ok, retry, dead-letter, cancel), answered one by one',
+  summary:
+    'Results for fetched deliveries (ok, retry, dead-letter, cancel), answered one by one: `ok` first, then `results`, each in its order',
   ...MEMBER_CALL,
   body: CommitBody,
   responses: {
@@ -158,7 +162,7 @@ export function memberRoutes(
     },
   );
 
-  app.post('/v1/members/:id/fetch', FETCH, async (request, reply): Promise<string> => {
+  app.post('/v1/members/:id/fetch', FETCH, async (request, reply): Promise<Buffer> => {
     const found = member(request);
     const body = parseRequest(FetchBody, request.body ?? {}, 'body');
     const closed = new AbortController();
@@ -175,23 +179,28 @@ export function memberRoutes(
     const answer = waitMs > 0 ? await longPolls.run(fetch) : await fetch();
     const partitions = found.partitions;
     const lag = desk.lag.lagOf(found.consumerName, partitions);
-    // Text, sent as is (see fetchText); the OpenAPI test holds it to FetchResponse.
+    // Bytes, sent as they are (see wire/fetch-body.ts); the OpenAPI test holds them to FetchResponse.
     void reply.type('application/json; charset=utf-8');
-    return fetchText(answer, partitions, lag, found.terms.maxInFlight);
+    return fetchBody(answer, partitions, lag, found.terms.maxInFlight);
   });
 
   app.post('/v1/members/:id/commit', COMMIT, (request): z.input<typeof ItemsResponse> => {
     const { id } = parseRequest(MemberParams, request.params, 'params');
     const body = parseRequest(CommitBody, request.body ?? {}, 'body');
+    const ok = body.ok ?? [];
+    const others = body.results ?? [];
+    const results: { id: string; status: DeliveryStatus }[] = [];
     // A member that ended: every delivery it held is another member's now.
     if (desk.endedWith(id, tokenOf(request))) {
-      return { results: body.results.map((item) => ({ id: item.id, status: 'fenced' })) };
+      for (const delivery of ok) results.push({ id: delivery, status: 'fenced' });
+      for (const item of others) results.push({ id: item.id, status: 'fenced' });
+      return { results };
     }
     const found = desk.get(id, tokenOf(request));
     found.touch();
-    return {
-      results: body.results.map((item) => ({ id: item.id, status: found.commit(item.id, item) })),
-    };
+    for (const delivery of ok) results.push({ id: delivery, status: found.commit(delivery, OK) });
+    for (const item of others) results.push({ id: item.id, status: found.commit(item.id, item) });
+    return { results };
   });
 
   app.post('/v1/members/:id/extend', EXTEND, (request): z.input<typeof ItemsResponse> => {

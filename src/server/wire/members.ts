@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { parseSequence } from '../../core/sequence.js';
-import type { FetchAnswer } from '../gateway/hosted-member.js';
 import { sequenceText } from './requests.js';
 import { EventJson } from './responses.js';
 
@@ -95,7 +94,7 @@ export const DeliveryJson = z.object({
 export const FetchResponse = z.object({
   deliveries: z.array(DeliveryJson),
   partitions: z.array(z.number().int()),
-  /** Events behind in each of the member's partitions, by partition, as of the last two seconds. */
+  /** Events behind in each of the member's partitions, by partition: a reading at most 2 s old (older when counting a deep backlog takes long). */
   lag: z.record(z.string(), z.number().int()),
   inFlight: z.number().int(),
   maxInFlight: z.number().int(),
@@ -104,25 +103,38 @@ export const FetchResponse = z.object({
 });
 
 const reason = z.string().max(1000).optional();
+const DeliveryId = z.string().max(200);
 
 export const CommitItem = z.discriminatedUnion('outcome', [
-  z.strictObject({ id: z.string().max(200), outcome: z.literal('ok') }),
+  z.strictObject({ id: DeliveryId, outcome: z.literal('ok') }),
   z.strictObject({
-    id: z.string().max(200),
+    id: DeliveryId,
     outcome: z.literal('retry'),
     afterMs: ms(MAX_DEADLINE_MS),
     reason,
   }),
-  z.strictObject({ id: z.string().max(200), outcome: z.literal('dead-letter'), reason }),
-  z.strictObject({ id: z.string().max(200), outcome: z.literal('cancel'), reason }),
+  z.strictObject({ id: DeliveryId, outcome: z.literal('dead-letter'), reason }),
+  z.strictObject({ id: DeliveryId, outcome: z.literal('cancel'), reason }),
 ]);
 
-export const CommitBody = z.strictObject({
-  results: z.array(CommitItem).min(1).max(MAX_MEMBER_BATCH),
-});
+/**
+ * `ok` lists deliveries handled well, by id alone (Pub/Sub's acknowledge,
+ * the common case and the cheapest to send); `results` gives each of the
+ * others its outcome. One of them at least, together at most a batch.
+ */
+export const CommitBody = z
+  .strictObject({
+    ok: z.array(DeliveryId).max(MAX_MEMBER_BATCH).optional(),
+    results: z.array(CommitItem).max(MAX_MEMBER_BATCH).optional(),
+  })
+  .refine(
+    ({ ok = [], results = [] }) =>
+      ok.length + results.length >= 1 && ok.length + results.length <= MAX_MEMBER_BATCH,
+    { message: `name between 1 and ${MAX_MEMBER_BATCH} deliveries in ok and results together` },
+  );
 
 export const ExtendBody = z.strictObject({
-  ids: z.array(z.string().max(200)).min(1).max(MAX_MEMBER_BATCH),
+  ids: z.array(DeliveryId).min(1).max(MAX_MEMBER_BATCH),
   /** The new deadline, this long from now. */
   byMs: z.number().int().min(1).max(MAX_DEADLINE_MS),
 });
@@ -139,37 +151,3 @@ export const HeartbeatResponse = z.object({
 });
 
 export const StoppedResponse = z.object({ stopped: z.string() });
-
-/**
- * A fetch's answer (FetchResponse) as JSON text. Built around each event's
- * text, made once when the event was parked: a fetch of hundreds of events
- * is the gateway's hottest path, and building objects only to have them
- * stringified again costs as much as the rest of the answer.
- */
-export function fetchText(
-  answer: FetchAnswer,
-  partitions: readonly number[],
-  lag: Record<string, number>,
-  maxInFlight: number,
-): string {
-  let deliveries = '';
-  // A fetch's deliveries share one deadline (one Date): formatted once.
-  let deadline: Date | undefined;
-  let deadlineText = '';
-  for (const delivery of answer.deliveries) {
-    if (delivery.deadline !== deadline) {
-      deadline = delivery.deadline;
-      deadlineText = deadline.toISOString();
-    }
-    if (deliveries !== '') deliveries += ',';
-    deliveries +=
-      `{"id":${JSON.stringify(delivery.id)},"partition":${delivery.partition},` +
-      `"attempt":${delivery.attempt},"deadline":"${deadlineText}",` +
-      `"event":${delivery.eventText}}`;
-  }
-  return (
-    `{"deliveries":[${deliveries}],"partitions":${JSON.stringify(partitions)},` +
-    `"lag":${JSON.stringify(lag)},"inFlight":${answer.inFlight},"maxInFlight":${maxInFlight},` +
-    `"atCapacity":${answer.atCapacity}}`
-  );
-}

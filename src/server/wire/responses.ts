@@ -188,11 +188,6 @@ export function eventJson(event: Event): z.input<typeof EventJson> {
   };
 }
 
-/** An event's wire JSON as text, as eventJson gives it. */
-export function eventText(event: Event): string {
-  return JSON.stringify(eventJson(event));
-}
-
 export function readJson(page: ReadPage): z.input<typeof ReadResponse> {
   return {
     events: page.events.map(eventJson),
