@@ -99,8 +99,8 @@ function openOn(url: string): PeerSystem {
           );
           if (deliveries.length === 0) continue;
           await runAll(deliveries, concurrency, handler);
-          const results = deliveries.map((d) => ({ id: d.id, outcome: 'ok' }));
-          commits = commits.then(() => call('POST', `${member}/commit`, { results }, token));
+          const ok = deliveries.map((d) => d.id);
+          commits = commits.then(() => call('POST', `${member}/commit`, { ok }, token));
         }
       })();
       return async () => {
