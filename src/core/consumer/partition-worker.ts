@@ -216,20 +216,19 @@ export class PartitionWorker {
     }
     const attempt = new Attempt(this.context.scope, entry.attempts);
     const run: Running = { entry, attempt, replay };
-    const result = attempt.run(handlerFor(this.context, entry, replay), entry.event);
-    if (!(result instanceof Promise)) {
-      this.finished(run, result);
-      return true;
-    }
-    this.running.add(run);
-    this.watchdog.watch();
-    void result.then((settled) => {
+    const result = attempt.run(handlerFor(this.context, entry, replay), entry.event, (settled) => {
       this.running.delete(run);
       this.finished(run, settled);
       // Handlers that settle together (a worker over HTTP commits hundreds at
       // once) share one pump: each pump looks at every stream in the window.
       this.schedule();
     });
+    if (result !== undefined) {
+      this.finished(run, result);
+      return true;
+    }
+    this.running.add(run);
+    this.watchdog.watch();
     return false;
   }
 
