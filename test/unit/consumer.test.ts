@@ -92,6 +92,41 @@ describe('a consumer on the memory provider', () => {
     },
   );
 
+  it('takes a thenable that settles at once, or later, or rejects, as a promise: each event once', async () => {
+    const { millrace } = await open();
+    await publish(millrace, 30, 5);
+    const seen: number[] = [];
+    const failedOnce = new Set<number>();
+    // A hand-made thenable (not a Promise) calling back before then() returns, or on a later turn.
+    const thenable = (settle: 'now' | 'later', fail: boolean) => ({
+      then(onFulfilled: (value: unknown) => void, onRejected: (error: unknown) => void) {
+        const call = () => (fail ? onRejected(new Error('not yet')) : onFulfilled(undefined));
+        if (settle === 'now') call();
+        else setImmediate(call);
+      },
+    });
+    const consumer = millrace.consumer({
+      name: 'thenables',
+      sequence: { category: 'order' },
+      partitions: 2,
+      maxAttempts: 2,
+      retry: { type: 'fixed', delayMs: 0 },
+      handler: (event) => {
+        const i = n(event);
+        const fail = i % 4 === 0 && !failedOnce.has(i);
+        if (fail) failedOnce.add(i);
+        else seen.push(i);
+        // Typed as a promise: a handler in JavaScript may return any thenable.
+        return thenable(i % 2 === 0 ? 'now' : 'later', fail) as unknown as Promise<undefined>;
+      },
+    });
+    await consumer.start();
+    await waitFor(() => seen.length >= 30, '30 events handled');
+    await consumer.stop();
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(failedOnce.size).toBe(8);
+  });
+
   it('handles a partition strictly in position order with partition ordering', async () => {
     const { millrace } = await open();
     await publish(millrace, 150, 20);
