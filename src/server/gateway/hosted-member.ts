@@ -24,6 +24,7 @@ import { deliveryBytes, parkedDelivery } from '../wire/fetch-body.js';
 import { DeadlineGroup } from './deadline-group.js';
 import { DeliveryIds, type DeliveryStatus } from './delivery-ids.js';
 import { FetchWaiters } from './fetch-waiters.js';
+import { Settlement } from './settlement.js';
 
 export interface HostedMemberTerms {
   /** A delivery not committed this long after its fetch gets its next attempt. */
@@ -67,8 +68,8 @@ interface Delivery {
   /** Its JSON but the deadline: its size counts against a fetch's `maxBytes`, and the answer carries it as is. */
   readonly parked: Buffer;
   readonly bytes: number;
-  readonly settle: (value: undefined | Decision | HandBack) => void;
-  readonly fail: (error: unknown) => void;
+  /** What the library member waits on: settled by the commit, the deadline or a hand-back. */
+  readonly settlement: Settlement<undefined | Decision | HandBack>;
   fetched: boolean;
   deadline: number;
   /** The fetch's shared deadline, or a timer of its own once extended. */
@@ -117,37 +118,36 @@ export class HostedMember {
     return this.endedAs;
   }
 
-  /** The handler of the hosted library member. */
-  readonly handler = (event: Event<JsonValue>, context: HandlerContext) =>
-    new Promise<undefined | Decision | HandBack>((settle, fail) => {
-      const partitionStop = context.partitionStop;
-      // Stopping, or the partition is leaving: nothing more is parked for the worker.
-      if (this.ending !== undefined || partitionStop.aborted) {
-        settle(HAND_BACK);
-        return;
-      }
-      const id = this.ids.next(context.partition, context.generation, context.attempt, event.id);
-      const parked = parkedDelivery(id, context.partition, context.attempt, event);
-      const delivery: Delivery = {
-        id,
-        event,
-        partition: context.partition,
-        attempt: context.attempt,
-        parked,
-        bytes: deliveryBytes(parked),
-        settle,
-        fail,
-        fetched: false,
-        deadline: 0,
-        group: undefined,
-        timer: undefined,
-        partitionStop,
-      };
-      this.watch(delivery);
-      this.deliveries.set(delivery.id, delivery);
-      this.ready.push(delivery);
-      this.waiters.wake();
-    });
+  /** The handler of the hosted library member (see Settlement for what it returns). */
+  readonly handler = (
+    event: Event<JsonValue>,
+    context: HandlerContext,
+  ): HandBack | Settlement<undefined | Decision | HandBack> => {
+    const partitionStop = context.partitionStop;
+    // Stopping, or the partition is leaving: nothing more is parked for the worker.
+    if (this.ending !== undefined || partitionStop.aborted) return HAND_BACK;
+    const id = this.ids.next(context.partition, context.generation, context.attempt, event.id);
+    const parked = parkedDelivery(id, context.partition, context.attempt, event);
+    const delivery: Delivery = {
+      id,
+      event,
+      partition: context.partition,
+      attempt: context.attempt,
+      parked,
+      bytes: deliveryBytes(parked),
+      settlement: new Settlement(),
+      fetched: false,
+      deadline: 0,
+      group: undefined,
+      timer: undefined,
+      partitionStop,
+    };
+    this.watch(delivery);
+    this.deliveries.set(delivery.id, delivery);
+    this.ready.push(delivery);
+    this.waiters.wake();
+    return delivery.settlement;
+  };
 
   /** Starts the member; resolves once its first assignment runs. */
   async start(consumer: Consumer): Promise<void> {
@@ -221,7 +221,7 @@ export class HostedMember {
     const delivery = this.fetchedDelivery(id);
     if (delivery === undefined) return this.ids.statusOf(id);
     this.forget(delivery);
-    delivery.settle(decisionOf(result));
+    delivery.settlement.resolve(decisionOf(result));
     return 'applied';
   }
 
@@ -313,7 +313,7 @@ export class HostedMember {
     if (this.deliveries.get(delivery.id) !== delivery) return;
     this.forget(delivery);
     this.ids.remember(delivery.id, 'expired');
-    delivery.fail(
+    delivery.settlement.reject(
       new AckTimeoutError(`not committed within its deadline (${this.terms.ackTimeoutMs} ms)`, {
         details: { timeoutMs: this.terms.ackTimeoutMs },
       }),
@@ -323,7 +323,7 @@ export class HostedMember {
   private handBack(delivery: Delivery, status: DeliveryStatus): void {
     this.forget(delivery);
     if (delivery.fetched) this.ids.remember(delivery.id, status);
-    delivery.settle(HAND_BACK);
+    delivery.settlement.resolve(HAND_BACK);
   }
 
   private fetchedDelivery(id: string): Delivery | undefined {
