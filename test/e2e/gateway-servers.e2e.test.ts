@@ -57,7 +57,8 @@ describe('two servers, workers calling both in turn', () => {
   }
 
   async function memberIdOf(started: CliProcess): Promise<string> {
-    await started.waitForOutput('"started"');
+    // The whole line: a pipe may hand over its text before its newline.
+    await started.waitForOutput(/"started": "[^"]+"\}\n/);
     return jsonLines(started.stderr).find((entry) => 'started' in entry)?.started as string;
   }
 
