@@ -187,19 +187,17 @@ export function memberRoutes(
   app.post('/v1/members/:id/commit', COMMIT, (request): z.input<typeof ItemsResponse> => {
     const { id } = parseRequest(MemberParams, request.params, 'params');
     const body = parseRequest(CommitBody, request.body ?? {}, 'body');
-    const ok = body.ok ?? [];
-    const others = body.results ?? [];
-    const results: { id: string; status: DeliveryStatus }[] = [];
     // A member that ended: every delivery it held is another member's now.
-    if (desk.endedWith(id, tokenOf(request))) {
-      for (const delivery of ok) results.push({ id: delivery, status: 'fenced' });
-      for (const item of others) results.push({ id: item.id, status: 'fenced' });
-      return { results };
-    }
-    const found = desk.get(id, tokenOf(request));
-    found.touch();
-    for (const delivery of ok) results.push({ id: delivery, status: found.commit(delivery, OK) });
-    for (const item of others) results.push({ id: item.id, status: found.commit(item.id, item) });
+    const found = desk.endedWith(id, tokenOf(request)) ? undefined : desk.get(id, tokenOf(request));
+    found?.touch();
+    const status = (delivery: string, result: DeliveryResult): DeliveryStatus =>
+      found?.commit(delivery, result) ?? 'fenced';
+    const results = (body.ok ?? []).map((delivery) => ({
+      id: delivery,
+      status: status(delivery, OK),
+    }));
+    for (const item of body.results ?? [])
+      results.push({ id: item.id, status: status(item.id, item) });
     return { results };
   });
 

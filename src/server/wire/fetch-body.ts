@@ -45,15 +45,16 @@ export function fetchBody(
     `],"partitions":${JSON.stringify(partitions)},"lag":${JSON.stringify(lag)},` +
       `"inFlight":${answer.inFlight},"maxInFlight":${maxInFlight},"atCapacity":${answer.atCapacity}}`,
   );
-  // The deliveries of one fetch share a deadline (one Date); an extended one has its own.
-  const tails = new Map<Date, string>();
+  // The deliveries of one fetch share a deadline, one Date: its text is made once.
+  const tails: string[] = [];
   let size = head.length + tail.length;
-  for (const delivery of answer.deliveries) {
-    let deadlineTail = tails.get(delivery.deadline);
-    if (deadlineTail === undefined) {
-      deadlineTail = `,"deadline":"${delivery.deadline.toISOString()}"}`;
-      tails.set(delivery.deadline, deadlineTail);
-    }
+  for (const [index, delivery] of answer.deliveries.entries()) {
+    const before = answer.deliveries[index - 1];
+    const deadlineTail =
+      before?.deadline === delivery.deadline
+        ? (tails[index - 1] as string)
+        : `,"deadline":"${delivery.deadline.toISOString()}"}`;
+    tails.push(deadlineTail);
     size += delivery.parked.length - 1 + deadlineTail.length + 1;
   }
   const body = Buffer.allocUnsafe(size);
@@ -61,7 +62,7 @@ export function fetchBody(
   for (const [index, delivery] of answer.deliveries.entries()) {
     if (index > 0) at += body.write(',', at, 'latin1');
     at += delivery.parked.copy(body, at, 0, delivery.parked.length - 1);
-    at += body.write(tails.get(delivery.deadline) as string, at, 'latin1');
+    at += body.write(tails[index] as string, at, 'latin1');
   }
   at += tail.copy(body, at);
   return body.subarray(0, at);
