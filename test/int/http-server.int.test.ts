@@ -323,6 +323,15 @@ describe.each(PROVIDERS)('HTTP server on %s', (provider) => {
       await expectRejected({ ...request, payload: '' }, 400, 'invalid_json');
     });
 
+    it('takes an empty body labelled JSON on a route that takes no body', async () => {
+      // Clients that label every call JSON send it on a DELETE too.
+      const id = '01a25072-6443-7497-8c03-e0a8b8479d2a';
+      const url = `/v1/scheduled/${id}`;
+      const answer = await inject({ method: 'DELETE', url, headers: json, payload: '' });
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(answer.json()).toEqual({ cancelled: false });
+    });
+
     it('POST text instead of JSON → 415', async () => {
       const request = {
         method: 'POST' as const,
