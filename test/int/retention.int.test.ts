@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Millrace } from '../../src/index.js';
-import { LogPruner } from '../../src/core/retention/log-pruner.js';
+import { LogPruner } from '../../src/core/kit/retention/log-pruner.js';
 import { PgPrunableLog } from '../../src/providers/postgres/pg-retention.js';
 import { createServer } from '../../src/server/server.js';
 import type { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';

@@ -4,10 +4,10 @@
  * (a member reading its assignment only after two rebalances) are exact.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { planAllocation } from '../../src/core/allocation/plan-allocation.js';
+import { planAllocation } from '../../src/core/kit/allocation/plan-allocation.js';
 import type { Leadership } from '../../src/core/contracts/elector.js';
 import type { Assignment } from '../../src/core/contracts/membership.js';
-import { AllocatedMemberSession } from '../../src/core/membership/allocated-member-session.js';
+import { AllocatedMemberSession } from '../../src/core/kit/membership/allocated-member-session.js';
 import { MemoryData } from '../../src/providers/memory/memory-data.js';
 import { MemoryLeaseElector } from '../../src/providers/memory/memory-lease-elector.js';
 import { MemoryMembershipStore } from '../../src/providers/memory/memory-membership-store.js';

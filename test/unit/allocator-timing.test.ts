@@ -3,7 +3,7 @@ import {
   DEFAULT_ALLOCATOR_TICK_MS,
   DEFAULT_LEADER_TIMEOUT_MS,
   resolveAllocatorTiming,
-} from '../../src/core/allocation/allocator-timing.js';
+} from '../../src/core/kit/allocation/allocator-timing.js';
 import { ValidationError, pglite, postgres } from '../../src/index.js';
 import { memory } from '../../src/testing.js';
 

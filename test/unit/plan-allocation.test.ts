@@ -3,7 +3,7 @@ import type {
   AllocationChanges,
   AllocationState,
 } from '../../src/core/contracts/membership-store.js';
-import { planAllocation } from '../../src/core/allocation/plan-allocation.js';
+import { planAllocation } from '../../src/core/kit/allocation/plan-allocation.js';
 
 /**
  * A consumer's allocation as the store keeps it, and the store's side of a

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PartitionPosition } from '../../src/core/contracts/positions.js';
-import { gcd, remapPositions } from '../../src/core/consumer/repartition.js';
+import { gcd, remapPositions } from '../../src/core/kit/repartition.js';
 import { comparePositions } from '../../src/core/position.js';
 import { streamHash } from '../../src/providers/memory/stream-hash.js';
 

@@ -12,7 +12,7 @@ import type {
 } from '../contracts/deliveries.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { validateConsumerName } from '../names.js';
-import { validateDeliveryFilter } from './delivery-filter.js';
+import { validateDeliveryFilter } from '../kit/deliveries/delivery-filter.js';
 
 export interface DeadLetterQuery extends DeliveryFilter {
   /** @defaultValue 100 */

@@ -3,7 +3,7 @@
  * compacted `<prefix>._deliveries` topic keyed by consumer and event id,
  * where a tombstone removes a record. Only failures are written, so it
  * stays small; every process reads it into memory and answers queries
- * there, with the same rules as the in-memory provider.
+ * there with the kit's DeliveryIndex, the rules every provider keeps.
  */
 import type {
   DeliveryFilter,
@@ -12,9 +12,9 @@ import type {
   DeliveryStore,
   DeliveryUpdate,
 } from '../../core/contracts/deliveries.js';
-import { deliveryMatcher } from '../../core/deliveries/delivery-filter.js';
+import { deliveryMatcher } from '../../core/kit/deliveries/delivery-filter.js';
 import type { Position } from '../../core/position.js';
-import { MemoryDeliveries } from '../memory/memory-deliveries.js';
+import { DeliveryIndex } from '../../core/kit/deliveries/delivery-index.js';
 import type { KafkaTable } from './kafka-table.js';
 
 type Row = DeliveryRecord;
@@ -110,14 +110,14 @@ export class KafkaDeliveries implements DeliveryStore {
     );
   }
 
-  /** The rows grouped by consumer, queried with the in-memory provider's rules. */
-  private async view(): Promise<MemoryDeliveries> {
+  /** The rows grouped by consumer, queried with the kit's rules. */
+  private async view(): Promise<DeliveryIndex> {
     const grouped = new Map<string, Map<string, DeliveryRecord>>();
     for (const row of (await this.table.snapshot()).values()) {
       let mine = grouped.get(row.consumer);
       if (mine === undefined) grouped.set(row.consumer, (mine = new Map<string, DeliveryRecord>()));
       mine.set(row.event.id, row);
     }
-    return new MemoryDeliveries(grouped, () => undefined);
+    return new DeliveryIndex(grouped, () => undefined);
   }
 }

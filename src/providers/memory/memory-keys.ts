@@ -1,6 +1,6 @@
 /** API keys held in memory, shared by every provider over the same MemoryData. */
 import type { ApiKeyRecord, KeyStore, NewApiKey, StoredApiKey } from '../../core/contracts/keys.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 function listed(key: StoredApiKey): ApiKeyRecord {
   const { id, name, scopes, createdAt, revokedAt } = key;

@@ -10,9 +10,9 @@ import type { Leadership } from '../../core/contracts/elector.js';
 import {
   CampaigningElector,
   type CampaignOptions,
-} from '../../core/election/campaigning-elector.js';
+} from '../../core/kit/election/campaigning-elector.js';
 import type { MembershipData, StoredLease } from './memory-membership-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 export interface MemoryElectorOptions extends CampaignOptions {
   readonly host: string;

@@ -13,7 +13,7 @@ import { appendEvents, published } from './memory-append.js';
 import type { MemoryData } from './memory-data.js';
 import { scan, toEvent } from './memory-scan.js';
 import type { MemoryWakeups } from './memory-wakeups.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 import { streamHash } from './stream-hash.js';
 
 /**

@@ -21,7 +21,7 @@ import { describeMembership } from './memory-membership-view.js';
 import type { MembershipData, MembershipListener } from './memory-membership-data.js';
 import { rebalanceConsumer } from './memory-rebalance.js';
 import type { MemoryData } from './memory-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 export class MemoryMembershipStore implements MembershipStore {
   private readonly shared: MembershipData;

@@ -7,9 +7,9 @@ import {
   resolveAllocatorTiming,
   type AllocatorTiming,
   type AllocatorTimingOptions,
-} from '../../core/allocation/allocator-timing.js';
+} from '../../core/kit/allocation/allocator-timing.js';
 import type { Logger } from '../../core/logger.js';
-import type { MembershipSignals } from '../../core/membership/allocated-membership.js';
+import type { MembershipSignals } from '../../core/kit/membership/allocated-membership.js';
 
 export interface MemoryOptions extends AllocatorTimingOptions {
   /** Where the allocator and the members log. @defaultValue millrace's default logger */

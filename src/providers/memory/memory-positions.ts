@@ -6,7 +6,7 @@ import type {
 import { FencedError } from '../../core/errors.js';
 import { comparePositions, validatePosition } from '../../core/position.js';
 import type { MemoryData } from './memory-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 /**
  * Positions per consumer and partition, fenced as positions_commit.sql: a

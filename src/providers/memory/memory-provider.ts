@@ -14,10 +14,10 @@ import type {
 } from '../../core/contracts/provider.js';
 import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { ClosedError } from '../../core/errors.js';
-import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
-import { LogPruner } from '../../core/retention/log-pruner.js';
+import { AllocatedMembership } from '../../core/kit/membership/allocated-membership.js';
+import { LogPruner } from '../../core/kit/retention/log-pruner.js';
 import { MemoryData } from './memory-data.js';
-import { MemoryDeliveries } from './memory-deliveries.js';
+import { DeliveryIndex } from '../../core/kit/deliveries/delivery-index.js';
 import { MemoryLeaseElector } from './memory-lease-elector.js';
 import { MemoryLog } from './memory-log.js';
 import { MemoryMembershipStore } from './memory-membership-store.js';
@@ -53,7 +53,7 @@ export class MemoryProvider implements Provider {
   readonly capabilities = MEMORY_CAPABILITIES;
   readonly log: MemoryLog;
   readonly positions: MemoryPositions;
-  readonly deliveries: MemoryDeliveries;
+  readonly deliveries: DeliveryIndex;
   readonly registry: MemoryRegistry;
   readonly keys: MemoryKeys;
   readonly retention: LogPruner;
@@ -71,7 +71,7 @@ export class MemoryProvider implements Provider {
     this.wakeups = new MemoryWakeups(data, assertOpen);
     this.log = new MemoryLog(data, this.wakeups, assertOpen);
     this.positions = new MemoryPositions(data, assertOpen);
-    this.deliveries = new MemoryDeliveries(data.deliveries, assertOpen);
+    this.deliveries = new DeliveryIndex(data.deliveries, assertOpen);
     this.registry = new MemoryRegistry(data, assertOpen);
     this.keys = new MemoryKeys(data.keys, assertOpen);
     this.retention = new LogPruner({

@@ -4,12 +4,12 @@ import type {
   ConsumerRecord,
   ConsumerRegistry,
 } from '../../core/contracts/registry.js';
-import { remapPositions } from '../../core/consumer/repartition.js';
+import { remapPositions } from '../../core/kit/repartition.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { validatePosition, type Position } from '../../core/position.js';
 import { describeSequence } from '../../core/sequence.js';
 import type { MemoryData } from './memory-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 /**
  * The consumer registry, with the PostgreSQL provider's rules: a new consumer

@@ -8,9 +8,9 @@ import type {
   CategoryDeletion,
   PrunableLog,
   StreamHoldout,
-} from '../../core/retention/log-pruner.js';
+} from '../../core/kit/retention/log-pruner.js';
 import type { MemoryData, StoredEvent } from './memory-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 export class MemoryPrunableLog implements PrunableLog {
   constructor(

@@ -22,7 +22,7 @@ import type { JsonObject, JsonValue } from '../../core/json.js';
 import type { MemoryData } from './memory-data.js';
 import type { MemoryLog } from './memory-log.js';
 import type { ScheduledData, StoredScheduled } from './memory-scheduled-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 type Delayed = StoredScheduled['event'];
 

@@ -1,6 +1,6 @@
 import type { WakeupListener, WakeupSet, WakeupSource } from '../../core/contracts/wakeups.js';
 import type { MemoryData } from './memory-data.js';
-import { promised } from './promised.js';
+import { promised } from '../../core/kit/promised.js';
 
 /**
  * Wake-ups shared by every provider of one factory, as PostgreSQL's NOTIFY

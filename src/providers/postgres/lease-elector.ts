@@ -9,7 +9,7 @@ import type { Leadership } from '../../core/contracts/elector.js';
 import {
   CampaigningElector,
   type CampaignOptions,
-} from '../../core/election/campaigning-elector.js';
+} from '../../core/kit/election/campaigning-elector.js';
 import type { SessionIdentity, SqlExecutor } from './database.js';
 import { translated } from './errors.js';
 import type { QueryBook } from './sql.js';

@@ -7,7 +7,7 @@ import type {
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Position } from '../../core/position.js';
 import { describeSequence, parseSequence } from '../../core/sequence.js';
-import { remapPositions } from '../../core/consumer/repartition.js';
+import { remapPositions } from '../../core/kit/repartition.js';
 import type { Database, SqlExecutor } from './database.js';
 import { translated } from './errors.js';
 import type { QueryBook } from './sql.js';

@@ -8,7 +8,7 @@ import type {
   CategoryDeletion,
   PrunableLog,
   StreamHoldout,
-} from '../../core/retention/log-pruner.js';
+} from '../../core/kit/retention/log-pruner.js';
 import type { Database, Row } from './database.js';
 import { translated } from './errors.js';
 import type { QueryName } from './sql/generated.js';

@@ -5,15 +5,15 @@
 import {
   resolveAllocatorTiming,
   type AllocatorTimingOptions,
-} from '../../core/allocation/allocator-timing.js';
+} from '../../core/kit/allocation/allocator-timing.js';
 import type {
   Provider,
   ProviderCapabilities,
   ProviderFactory,
 } from '../../core/contracts/provider.js';
-import { AllocatedMembership } from '../../core/membership/allocated-membership.js';
+import { AllocatedMembership } from '../../core/kit/membership/allocated-membership.js';
 import type { DelayedEvents } from '../../core/contracts/scheduled.js';
-import { LogPruner } from '../../core/retention/log-pruner.js';
+import { LogPruner } from '../../core/kit/retention/log-pruner.js';
 import { ValidationError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

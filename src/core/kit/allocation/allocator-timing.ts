@@ -3,7 +3,7 @@
  * leader: how often the leader looks for dead members (and candidates for a
  * vacant leadership), and how long a silent leader keeps its place.
  */
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../../errors.js';
 
 export interface AllocatorTimingOptions {
   /** @defaultValue 250 */

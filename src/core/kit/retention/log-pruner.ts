@@ -5,17 +5,17 @@
  * provider's own deletes. Providers ordered per partition (Kafka, Redis
  * Streams) implement RetentionStore on their own terms.
  */
-import type { LogStore } from '../contracts/log.js';
-import type { PositionStore } from '../contracts/positions.js';
-import type { ConsumerRegistry } from '../contracts/registry.js';
+import type { LogStore } from '../../contracts/log.js';
+import type { PositionStore } from '../../contracts/positions.js';
+import type { ConsumerRegistry } from '../../contracts/registry.js';
 import type {
   CategoryPruneResult,
   PruneRequest,
   PruneResult,
   RetentionHold,
   RetentionStore,
-} from '../contracts/retention.js';
-import { BEGINNING, comparePositions, type Position } from '../position.js';
+} from '../../contracts/retention.js';
+import { BEGINNING, comparePositions, type Position } from '../../position.js';
 import { ConsumerHolds } from './consumer-holds.js';
 
 /** A stream whose events from `position` on a stream consumer still needs. */

@@ -14,14 +14,14 @@
  * session stops at once, until a heartbeat sent after the loss is answered.
  */
 import { performance } from 'node:perf_hooks';
-import type { MemberTerms, MembershipStore } from '../contracts/membership-store.js';
+import type { MemberTerms, MembershipStore } from '../../contracts/membership-store.js';
 import {
   sameAssignment,
   type Assignment,
   type JoinRequest,
   type MemberSession,
-} from '../contracts/membership.js';
-import { errorFields, type Logger } from '../logger.js';
+} from '../../contracts/membership.js';
+import { errorFields, type Logger } from '../../logger.js';
 
 /** Heartbeats a lease lasts: two may be late or lost before the member pauses. */
 const LEASE_HEARTBEATS = 3;

@@ -4,7 +4,7 @@
  * through its lease and steps down the moment a renewal fails; stopping
  * resigns at once. Providers say only how to campaign, hold and resign.
  */
-import type { LeaderElector, Leadership } from '../contracts/elector.js';
+import type { LeaderElector, Leadership } from '../../contracts/elector.js';
 
 export interface CampaignOptions {
   /** Who campaigns: one id per process. */

@@ -5,20 +5,20 @@
  * member to join; stopped (resigning at once) when the provider closes.
  */
 import { Allocator } from '../allocation/allocator.js';
-import type { LeaderElector, Leadership } from '../contracts/elector.js';
+import type { LeaderElector, Leadership } from '../../contracts/elector.js';
 import {
   EVERY_CONSUMER,
   type MembershipStore,
   type RebalanceResult,
-} from '../contracts/membership-store.js';
+} from '../../contracts/membership-store.js';
 import type {
   JoinRequest,
   MemberSession,
   Membership,
   MembershipView,
-} from '../contracts/membership.js';
-import type { Logger } from '../logger.js';
-import { defaultLogger } from '../logger.js';
+} from '../../contracts/membership.js';
+import type { Logger } from '../../logger.js';
+import { defaultLogger } from '../../logger.js';
 import { AllocatedMemberSession } from './allocated-member-session.js';
 
 export interface AllocatedMembershipOptions {

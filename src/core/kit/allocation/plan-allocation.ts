@@ -9,7 +9,7 @@
  *   drains, commits and releases it) and then granted, free, to its new one,
  *   so two live members never work it at once.
  */
-import type { AllocationChanges, AllocationState } from '../contracts/membership-store.js';
+import type { AllocationChanges, AllocationState } from '../../contracts/membership-store.js';
 
 export function planAllocation(state: AllocationState): AllocationChanges {
   const grant: { partition: number; member: string }[] = [];

@@ -3,12 +3,12 @@
  * where they enter (library, HTTP, CLI) so providers only ever see clean
  * values, and matched the same way by every provider.
  */
-import { DELIVERY_STATES, type DeliveryFilter } from '../contracts/deliveries.js';
-import type { DeliveryRecord } from '../contracts/deliveries.js';
-import { ValidationError } from '../errors.js';
-import { validateConsumerName } from '../names.js';
-import { clip } from '../quote.js';
-import { subjectMatcher, validateSubjectPattern } from '../subjects.js';
+import { DELIVERY_STATES, type DeliveryFilter } from '../../contracts/deliveries.js';
+import type { DeliveryRecord } from '../../contracts/deliveries.js';
+import { ValidationError } from '../../errors.js';
+import { validateConsumerName } from '../../names.js';
+import { clip } from '../../quote.js';
+import { subjectMatcher, validateSubjectPattern } from '../../subjects.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_CODE = /^[A-Za-z0-9_.:-]{1,100}$/;

@@ -1,8 +1,9 @@
 /**
- * Delivery records (retries, dead letters, cancellations) per consumer, as
- * the deliveries table holds them: one per consumer and event, each with a
- * copy of its event. Records are copied in and out, so callers never share
- * them.
+ * Delivery records (retries, dead letters, cancellations) per consumer, held
+ * in memory for providers that keep them outside SQL (the memory provider's
+ * store, Kafka's compacted topic read into memory): one per consumer and
+ * event, each with a copy of its event, queried with the deliveries table's
+ * rules. Records are copied in and out, so callers never share them.
  */
 import type {
   DeliveryFilter,
@@ -10,10 +11,10 @@ import type {
   DeliveryRecord,
   DeliveryStore,
   DeliveryUpdate,
-} from '../../core/contracts/deliveries.js';
-import { deliveryMatcher } from '../../core/deliveries/delivery-filter.js';
-import { comparePositions, type Position } from '../../core/position.js';
-import { promised } from './promised.js';
+} from '../../contracts/deliveries.js';
+import { deliveryMatcher } from './delivery-filter.js';
+import { comparePositions, type Position } from '../../position.js';
+import { promised } from '../promised.js';
 
 function copy(record: DeliveryRecord): DeliveryRecord {
   return structuredClone(record);
@@ -26,7 +27,7 @@ function newestFirst(a: DeliveryRecord, b: DeliveryRecord): number {
 
 const cursorOf = (r: DeliveryRecord) => `${r.updatedAt.getTime()}:${r.event.id}`;
 
-export class MemoryDeliveries implements DeliveryStore {
+export class DeliveryIndex implements DeliveryStore {
   constructor(
     private readonly records: Map<string, Map<string, DeliveryRecord>>,
     private readonly assertOpen: () => void,

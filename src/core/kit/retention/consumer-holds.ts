@@ -5,11 +5,11 @@
  * consumer its stream. Subject filters are ignored on purpose: a consumer's
  * subjects can be widened later, and it should find the events still there.
  */
-import type { PartitionPosition, PositionStore } from '../contracts/positions.js';
-import type { ConsumerRegistry } from '../contracts/registry.js';
-import type { RetentionHold } from '../contracts/retention.js';
-import { categoryOf } from '../names.js';
-import { comparePositions } from '../position.js';
+import type { PartitionPosition, PositionStore } from '../../contracts/positions.js';
+import type { ConsumerRegistry } from '../../contracts/registry.js';
+import type { RetentionHold } from '../../contracts/retention.js';
+import { categoryOf } from '../../names.js';
+import { comparePositions } from '../../position.js';
 
 /** A stream consumer's hold. */
 export type StreamHold = RetentionHold & {

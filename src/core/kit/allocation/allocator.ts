@@ -6,15 +6,15 @@
  * moment its lease ends. Only the leader's writes are accepted (a deposed
  * leader's rebalance is refused with a FencedError, and it stops).
  */
-import type { Leadership } from '../contracts/elector.js';
+import type { Leadership } from '../../contracts/elector.js';
 import {
   EVERY_CONSUMER,
   type DeadMemberNotice,
   type MembershipStore,
   type RebalanceResult,
-} from '../contracts/membership-store.js';
-import { FencedError } from '../errors.js';
-import { errorFields, type Logger } from '../logger.js';
+} from '../../contracts/membership-store.js';
+import { FencedError } from '../../errors.js';
+import { errorFields, type Logger } from '../../logger.js';
 import { planAllocation } from './plan-allocation.js';
 
 export interface AllocatorOptions {
