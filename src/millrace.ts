@@ -7,6 +7,7 @@ import { ApiKeys } from './core/keys/api-keys.js';
 import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
 import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
 import type { LeaderView, MemberInfo, MemberView } from './core/contracts/membership.js';
+import type { MemberDirectory } from './core/contracts/member-directory.js';
 import type { ConsumerRecord } from './core/contracts/registry.js';
 import type {
   DelayedEvents,
@@ -54,7 +55,6 @@ import {
   type ResolvedRetention,
   type RetentionOptions,
 } from './core/retention/retention-policy.js';
-import { pglite } from './providers/postgres/postgres-provider.js';
 import { holdEventLoop } from './util/event-loop-hold.js';
 
 export interface MillraceOptions {
@@ -196,7 +196,12 @@ export class Millrace {
       });
     }
     const retention = options.retention && resolveRetention(options.retention);
-    const source = options.provider ?? pglite({ dataDir: DEFAULT_DATA_DIR });
+    // The default provider loads only when it is the one used.
+    const source =
+      options.provider ??
+      (await import('./providers/postgres/postgres-provider.js')).pglite({
+        dataDir: DEFAULT_DATA_DIR,
+      });
     const logger = options.logger ?? defaultLogger();
     const release = holdEventLoop();
     try {
@@ -222,6 +227,36 @@ export class Millrace {
 
   get capabilities(): ProviderCapabilities {
     return this.provider.capabilities;
+  }
+
+  /** The provider's name: `postgres`, `pglite`, `kafka`, `memory`. */
+  get providerKind(): string {
+    return this.provider.kind;
+  }
+
+  /**
+   * Calls `listener` whenever events may have arrived for `sequence`, through
+   * the one subscription the consumers of this process share (the server's
+   * long polls wait on it). Without wake-ups from the provider
+   * (`wakesOnEvents` false) it is never called: a waiter polls.
+   */
+  onEvents(sequence: SequenceInput, listener: () => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return this.hub.register(toSequence(sequence), () => listener());
+  }
+
+  /** Whether the provider wakes `onEvents` listeners when events arrive. */
+  get wakesOnEvents(): boolean {
+    return this.provider.wakeups !== undefined;
+  }
+
+  /**
+   * Where the provider keeps members over HTTP so that every server over it
+   * can serve them; undefined where it has no such place (each server then
+   * keeps its own).
+   */
+  get httpMemberDirectory(): MemberDirectory | undefined {
+    return this.provider.httpMembers;
   }
 
   /** API keys of the HTTP API: create, list, revoke, verify. */

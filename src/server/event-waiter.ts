@@ -5,8 +5,6 @@
  * events back, it polls instead.
  */
 import type { ReadPage } from '../core/contracts/log.js';
-import { WakeupHub } from '../core/consumer/wakeup-hub.js';
-import { toSequence } from '../core/sequence.js';
 import type { Millrace, ReadOptions } from '../millrace.js';
 
 /** How often to look again when no wake-up can be relied on. */
@@ -18,7 +16,6 @@ export type WaitablePage = Pick<ReadPage, 'next' | 'hasMore' | 'pending'> & {
 };
 
 export class EventWaiter<Page extends WaitablePage = ReadPage> {
-  private readonly hub: WakeupHub;
   private readonly readPage: (options: ReadOptions) => Promise<Page>;
 
   /** `read` reads one page (the server's reads a page cut to its byte budget); by default `millrace.read`. */
@@ -26,7 +23,6 @@ export class EventWaiter<Page extends WaitablePage = ReadPage> {
     private readonly millrace: Millrace,
     read?: (options: ReadOptions) => Promise<Page>,
   ) {
-    this.hub = new WakeupHub(millrace.provider.wakeups);
     // Without a reader Page is ReadPage, its default.
     this.readPage = read ?? ((options) => millrace.read(options) as unknown as Promise<Page>);
   }
@@ -38,10 +34,8 @@ export class EventWaiter<Page extends WaitablePage = ReadPage> {
     const deadline = Date.now() + waitMs;
     const bell = new Bell();
     // Subscribe before reading again, so a publish between the two reads is not missed.
-    const unregister = await this.hub.register(toSequence(options.sequence ?? 'log'), () =>
-      bell.ring(),
-    );
-    const polling = this.millrace.provider.wakeups === undefined;
+    const unregister = await this.millrace.onEvents(options.sequence ?? 'log', () => bell.ring());
+    const polling = !this.millrace.wakesOnEvents;
     try {
       let page = first;
       for (;;) {

@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { Millrace } from '../../millrace.js';
 import type { MigrationResult } from '../../providers/postgres/migrate.js';
-import {
-  pglite,
-  postgres,
-  type PostgresProvider,
-} from '../../providers/postgres/postgres-provider.js';
+import { pglite, postgres } from '../../providers/postgres/postgres-provider.js';
 import { cliLogger, logLevel } from '../logger.js';
 import { note, print, printJson } from '../output.js';
 import { findLiveServer } from '../server-file.js';
@@ -15,25 +10,23 @@ interface MigrateOptions extends DatabaseOptions {
   json?: boolean;
 }
 
+/** Opens the database's provider alone (no scheduler, no consumers), which migrates it. */
 async function applyMigrations(options: DatabaseOptions): Promise<MigrationResult> {
-  const millrace = await Millrace.open({
-    // Migrating only: no scheduler, whose LISTEN would hold the one connection.
-    deliverDelayed: false,
-    // Logs go to stderr, as every command's do: stdout is the result (--json).
-    logger: cliLogger({ json: false, level: logLevel('warn'), out: process.stderr }),
-    provider:
-      options.databaseUrl !== undefined
-        ? postgres({
-            connectionString: options.databaseUrl,
-            schema: options.schema,
-            maxConnections: 1,
-          })
-        : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema }),
-  });
+  const factory =
+    options.databaseUrl !== undefined
+      ? postgres({
+          connectionString: options.databaseUrl,
+          schema: options.schema,
+          maxConnections: 1,
+        })
+      : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
+  // Logs go to stderr, as every command's do: stdout is the result (--json).
+  const logger = cliLogger({ json: false, level: logLevel('warn'), out: process.stderr });
+  const provider = await factory.open({ logger });
   try {
-    return (millrace.provider as PostgresProvider).migration as MigrationResult;
+    return provider.migration as MigrationResult;
   } finally {
-    await millrace.close();
+    await provider.close();
   }
 }
 

@@ -180,7 +180,7 @@ async function runServer(options: StartOptions): Promise<void> {
     await app.listen({ port: options.port, host: options.host });
     releaseLoop();
     const url = urlOf(app.server.address() as AddressInfo, options.host, tls !== undefined);
-    const provider = millrace.provider.kind;
+    const provider = millrace.providerKind;
     writeServerFile(options.dataDir, {
       url,
       pid: process.pid,

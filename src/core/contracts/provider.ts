@@ -70,8 +70,12 @@ export interface ProviderContext {
   readonly logger: Logger;
 }
 
-/** A provider not yet connected: `postgres({...})`, `pglite({...})`, `memory()`. */
-export interface ProviderFactory {
+/**
+ * A provider not yet connected: `postgres({...})`, `pglite({...})`,
+ * `memory()`. `P` is what it opens: code that needs one provider's own
+ * parts (the CLI's `migrate`) gets them typed, with no cast.
+ */
+export interface ProviderFactory<P extends Provider = Provider> {
   readonly kind: string;
-  open(context?: ProviderContext): Promise<Provider>;
+  open(context?: ProviderContext): Promise<P>;
 }

@@ -208,7 +208,7 @@ export class PostgresProvider implements Provider {
 }
 
 /** A real PostgreSQL server. */
-export function postgres(options: PostgresOptions): ProviderFactory {
+export function postgres(options: PostgresOptions): ProviderFactory<PostgresProvider> {
   sqlNames(options.schema ?? 'millrace');
   resolveAllocatorTiming(options, 'postgres');
   const given = [options.connectionString, options.pool, options.client].filter(
@@ -232,7 +232,7 @@ export function postgres(options: PostgresOptions): ProviderFactory {
 }
 
 /** Embedded PostgreSQL (PGlite): in memory, or in a directory. No server to run. */
-export function pglite(options: PgliteOptions = {}): ProviderFactory {
+export function pglite(options: PgliteOptions = {}): ProviderFactory<PostgresProvider> {
   sqlNames(options.schema ?? 'millrace');
   resolveAllocatorTiming(options, 'pglite');
   return {

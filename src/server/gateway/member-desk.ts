@@ -86,7 +86,7 @@ export class MemberDesk {
     private readonly logger: Logger,
   ) {
     this.lag = new LagCache(millrace);
-    this.directory = millrace.provider.httpMembers ?? new LocalMemberDirectory();
+    this.directory = millrace.httpMemberDirectory ?? new LocalMemberDirectory();
     this.presence = new ServerPresence(
       this.directory,
       timing,

@@ -13,6 +13,6 @@ const HEALTH = documented('public', {
 export function healthRoutes(app: FastifyInstance, millrace: Millrace): void {
   app.get('/v1/health', HEALTH, (): z.input<typeof HealthResponse> => ({
     status: 'ok',
-    provider: millrace.provider.kind,
+    provider: millrace.providerKind,
   }));
 }
