@@ -2,8 +2,10 @@
  * The package as a user installs it: `npm pack` of this checkout, installed
  * into an empty application from the registry's dependencies, and then the
  * README's commands for that case, `npx millrace start` and `npx millrace
- * publish`, as written. The Kafka client is an optional peer dependency, so
- * it must not be installed, and nothing installed may ask for another Node.
+ * publish`, as written, and its entry points (`millrace`, `millrace/postgres`,
+ * `millrace/kafka`, `millrace/testing`) imported by the application. The
+ * Kafka client is an optional peer dependency, so it must not be installed,
+ * and nothing installed may ask for another Node.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -52,6 +54,29 @@ describe('npm install millrace, then npx millrace', () => {
     expect(existsSync(join(app, 'node_modules', 'millrace', 'dist', 'cli', 'main.js'))).toBe(true);
     expect(existsSync(join(app, 'node_modules', '@platformatic', 'kafka'))).toBe(false);
     expect(installLog).not.toContain('EBADENGINE');
+  });
+
+  it("imports each entry point, a provider's alone without the rest", async () => {
+    const script = `
+      const root = await import('millrace');
+      const pg = await import('millrace/postgres');
+      const kafka = await import('millrace/kafka');
+      const testing = await import('millrace/testing');
+      console.log(JSON.stringify({
+        root: typeof root.Millrace.open,
+        postgres: [typeof pg.postgres, typeof pg.pglite, pg.pglite === root.pglite],
+        kafka: [typeof kafka.kafka, kafka.kafka({ brokers: ['127.0.0.1:1'] }).kind],
+        testing: typeof testing.memory,
+      }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      root: 'function',
+      postgres: ['function', 'function', true],
+      kafka: ['function', 'kafka'],
+      testing: 'function',
+    });
   });
 
   it('npx millrace start serves, and npx millrace publish reaches it', async () => {
