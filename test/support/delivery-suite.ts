@@ -1,8 +1,8 @@
 /**
  * Retries, dead letters, handler decisions, ack timeouts, the low watermark
  * and replay: the consumer runtime's rules, which every provider shares. The
- * same suite runs on memory (test/unit) and on PostgreSQL and PGlite
- * (test/int).
+ * same suite runs on memory (test/unit) and on every conformance target
+ * (test/conformance/delivery-rules.conformance.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConsumerOptions } from '../../src/core/consumer/options.js';

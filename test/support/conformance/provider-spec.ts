@@ -8,7 +8,13 @@ import { kafka, postgres, type ProviderFactory } from '../../../src/index.js';
 
 export type ProviderSpec =
   | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string }
-  | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly prefix: string };
+  | {
+      readonly kind: 'kafka';
+      readonly brokers: readonly string[];
+      readonly prefix: string;
+      /** Partitions of the topics it creates; by default the provider's. */
+      readonly partitions?: number;
+    };
 
 export function openProviderFromSpec(spec: ProviderSpec): ProviderFactory {
   switch (spec.kind) {
@@ -19,7 +25,11 @@ export function openProviderFromSpec(spec: ProviderSpec): ProviderFactory {
         maxConnections: 4,
       });
     case 'kafka':
-      return kafka({ brokers: [...spec.brokers], prefix: spec.prefix });
+      return kafka({
+        brokers: [...spec.brokers],
+        prefix: spec.prefix,
+        partitions: spec.partitions,
+      });
   }
 }
 
@@ -37,9 +47,11 @@ export function parseProviderSpec(text: string): ProviderSpec {
     spec.kind === 'kafka' &&
     Array.isArray(spec.brokers) &&
     spec.brokers.every((broker) => typeof broker === 'string') &&
-    typeof spec.prefix === 'string'
+    typeof spec.prefix === 'string' &&
+    (spec.partitions === undefined || Number.isInteger(spec.partitions))
   ) {
-    return { kind: 'kafka', brokers: spec.brokers, prefix: spec.prefix };
+    const partitions = spec.partitions as number | undefined;
+    return { kind: 'kafka', brokers: spec.brokers, prefix: spec.prefix, partitions };
   }
   throw new Error(`not a provider spec: ${text}`);
 }

@@ -90,6 +90,7 @@ export const SCENARIOS = {
   streamOrder: { title: 'per-stream order', needs: [] },
   globalOrder: { title: 'global order', needs: [capability('globalOrder')] },
   retries: { title: 'retries', needs: [] },
+  deliveryRules: { title: 'delivery rules', needs: [] },
   deadLetters: { title: 'dead letters', needs: [] },
   competingMembers: { title: 'competing members', needs: [] },
   competingProcesses: { title: 'competing member processes', needs: [needs.processes] },

@@ -48,6 +48,12 @@ export interface TargetTiming {
   readonly recoveryMs: number;
 }
 
+/** How a namespace is laid out, where the backend fixes it when it creates a category. */
+export interface NamespaceLayout {
+  /** The partitions the namespace's consumers read (Kafka: each topic's); by default 8. */
+  readonly partitions?: number;
+}
+
 export interface ConformanceTarget {
   readonly name: TargetName;
   readonly capabilities: TargetCapabilities;
@@ -55,7 +61,7 @@ export interface ConformanceTarget {
   readonly sharedAcrossProcesses: boolean;
   readonly timing: TargetTiming;
   /** A fresh, isolated namespace (schema / topic prefix) for one test file or test. */
-  setup(): Promise<TargetInstance>;
+  setup(layout?: NamespaceLayout): Promise<TargetInstance>;
 }
 
 export interface TargetInstance {
@@ -204,12 +210,13 @@ export function kafkaTarget(brokers: readonly string[] = kafkaBrokers()): Confor
     sharedAcrossProcesses: true,
     // A rebalance waits for every member to rejoin: seconds on top of the timeout.
     timing: { settleMs: 90_000, sessionTimeoutMs: 2000, recoveryMs: 8000 },
-    async setup() {
+    async setup(layout = {}) {
       await assertKafkaReachable(brokers);
       const spec: ProviderSpec = {
         kind: 'kafka',
         brokers: [...brokers],
         prefix: `mr${randomBytes(5).toString('hex')}`,
+        partitions: layout.partitions,
       };
       const instances = opener(() => openProviderFromSpec(spec));
       return {
