@@ -15,10 +15,15 @@
  *
  * When it may start work: the coordinator drops a member a session timeout
  * after the last heartbeat it received, so the member counts from when its
- * last answered heartbeat was sent, and stops a margin before. During a
- * rebalance it starts nothing: the classic protocol is eager, and the
- * partitions it had may be another member's the moment the rebalance
- * completes (Kafka's own consumer revokes them before rejoining).
+ * last answered heartbeat was sent, and stops a margin before. The classic
+ * protocol is eager: the partitions a member had may be another member's the
+ * moment a rebalance completes. So, as Kafka's own consumer revokes its
+ * partitions before it rejoins, a member that hears of a rebalance hands all
+ * of its partitions over first (the consumer finishes what it skipped past
+ * and commits, under the old generation, which the coordinator still takes
+ * until the group has rejoined), then rejoins; it gets most of them back
+ * (the assignor is sticky) and starts them from what it committed. Nothing
+ * it handled is handled again because another member joined or left.
  */
 import { performance } from 'node:perf_hooks';
 import type { ConsumerGroupJoinPayload } from '@platformatic/kafka';
@@ -39,6 +44,9 @@ import { STICKY_PROTOCOL, stickyAssigner, type MemberAnnouncement } from './stic
 
 /** How long a commit waits for a rebalance in progress to complete. */
 const REBALANCE_WAIT_MS = 30_000;
+
+/** At most this share of the rebalance timeout goes to handing partitions over before a rejoin. */
+const REVOKE_SHARE = 0.5;
 
 /**
  * A member learns of a rebalance from its next heartbeat, and every member
@@ -62,6 +70,20 @@ export class KafkaMemberSession implements MemberSession {
   private heartbeatSentAt = performance.now();
   private rebalancing = false;
   private rebalancingSince = 0;
+  /**
+   * While partitions are handed over before a rejoin: what the consumer sees
+   * (nothing to work, everything handing over), and the partitions it has
+   * not released yet. The assignment itself stays, for the commits.
+   */
+  private revoking:
+    | {
+        readonly view: Assignment;
+        readonly pending: Set<number>;
+        readonly done: () => void;
+        /** Handed over (or out of time): the rejoin is under way. */
+        finished: boolean;
+      }
+    | undefined;
   private joined: Array<() => void> = [];
   private closed = false;
 
@@ -105,6 +127,7 @@ export class KafkaMemberSession implements MemberSession {
       retryDelay: 200,
     });
     client.topics.trackAll(this.topic);
+    client.beforeRejoin = () => (client === this.client ? this.revoke() : Promise.resolve());
     client.on('consumer:group:join', (payload) => {
       if (client === this.client) this.joinedGroup(payload);
     });
@@ -155,6 +178,8 @@ export class KafkaMemberSession implements MemberSession {
         'no kafka group heartbeat for a session timeout: joining again with a new client',
       );
       // Whatever it owned may be someone else's by now: stop it all, start afresh after the join.
+      this.revoking?.done();
+      this.revoking = undefined;
       this.assignment = { generation: this.assignment.generation, partitions: [], grantedIn: {} };
       this.protocol.metadata = this.announce([]);
       for (const listener of this.listeners) listener(this.assignment);
@@ -185,7 +210,41 @@ export class KafkaMemberSession implements MemberSession {
   }
 
   current(): Assignment {
-    return this.assignment;
+    return this.revoking?.view ?? this.assignment;
+  }
+
+  /**
+   * Before a rejoin: hands every partition over and waits until the
+   * consumer released them (drained and committed), for at most half the
+   * rebalance timeout, so the member still rejoins in time.
+   */
+  private revoke(): Promise<void> {
+    const partitions = this.assignment.partitions;
+    if (this.closed || this.revoking !== undefined || partitions.length === 0) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const view: Assignment = {
+        generation: this.assignment.generation,
+        partitions: [],
+        handingOver: partitions,
+        grantedIn: this.assignment.grantedIn,
+      };
+      // The view stays until the join answers: nothing starts again before it.
+      const revoking = {
+        view,
+        pending: new Set(partitions),
+        finished: false,
+        done: () => {
+          clearTimeout(timer);
+          revoking.finished = true;
+          resolve();
+        },
+      };
+      const timer = setTimeout(revoking.done, this.rebalanceMs() * REVOKE_SHARE);
+      this.revoking = revoking;
+      for (const listener of this.listeners) listener(view);
+    });
   }
 
   onAssignment(listener: (assignment: Assignment) => void): () => void {
@@ -194,7 +253,8 @@ export class KafkaMemberSession implements MemberSession {
   }
 
   isLive(): boolean {
-    if (this.closed || this.rebalancing) return false;
+    // Handing over before a rejoin, the partitions are still this member's: it may finish them.
+    if (this.closed || (this.rebalancing && (this.revoking?.finished ?? true))) return false;
     const { sessionTimeoutMs } = this.request;
     const margin = Math.min(1000, sessionTimeoutMs / 5);
     return performance.now() - this.lastContact < sessionTimeoutMs - margin;
@@ -210,8 +270,13 @@ export class KafkaMemberSession implements MemberSession {
     await this.settled();
   }
 
-  /** The coordinator has moved them already; nothing to hand back. */
-  release(): Promise<void> {
+  /** Handed over before a rejoin: the rejoin goes ahead once all are. Otherwise the coordinator moved them already. */
+  release(partitions: readonly number[]): Promise<void> {
+    const revoking = this.revoking;
+    if (revoking !== undefined) {
+      for (const partition of partitions) revoking.pending.delete(partition);
+      if (revoking.pending.size === 0) revoking.done();
+    }
     return Promise.resolve();
   }
 
@@ -220,6 +285,7 @@ export class KafkaMemberSession implements MemberSession {
     this.closed = true;
     clearInterval(this.watchdog);
     this.listeners.clear();
+    this.revoking?.done();
     await new Promise<void>((resolve) => this.client.leaveGroup(false, () => resolve()));
     await this.closeClient();
     this.onClose();
@@ -231,7 +297,8 @@ export class KafkaMemberSession implements MemberSession {
    * are refused as fenced, after the allowed ones are stored.
    */
   async commit(commits: readonly PositionCommit[]): Promise<void> {
-    if (this.rebalancing) await this.settled();
+    // Handing over before a rejoin, commits go out at once, under the generation the group still has.
+    if (this.rebalancing && (this.revoking?.finished ?? true)) await this.settled();
     const granted = this.assignment.grantedIn ?? {};
     const owned = new Set(this.assignment.partitions);
     const allowed = commits.filter(
@@ -276,7 +343,11 @@ export class KafkaMemberSession implements MemberSession {
     const partitions = [
       ...(payload.assignments?.find((a) => a.topic === this.topic)?.partitions ?? []),
     ].sort((a, b) => a - b);
-    const before = new Set(this.assignment.partitions);
+    // Partitions handed over before the rejoin start afresh, as granted now.
+    const handedOver = this.revoking !== undefined;
+    this.revoking?.done();
+    this.revoking = undefined;
+    const before = new Set(handedOver ? [] : this.assignment.partitions);
     const previous = this.assignment.grantedIn ?? {};
     const grantedIn: Record<number, number> = {};
     for (const p of partitions)
