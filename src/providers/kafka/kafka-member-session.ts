@@ -127,7 +127,10 @@ export class KafkaMemberSession implements MemberSession {
       retryDelay: 200,
     });
     client.topics.trackAll(this.topic);
-    client.beforeRejoin = () => (client === this.client ? this.revoke() : Promise.resolve());
+    // Only a rebalance leaves the partitions this member's until it rejoins; a member the
+    // coordinator dropped (unknown member, old generation) has nothing left to hand over.
+    client.beforeRejoin = () =>
+      client === this.client && this.rebalancing ? this.revoke() : Promise.resolve();
     client.on('consumer:group:join', (payload) => {
       if (client === this.client) this.joinedGroup(payload);
     });
