@@ -11,6 +11,7 @@ import { AllocatedMemberSession } from '../../src/core/kit/membership/allocated-
 import { MemoryData } from '../../src/providers/memory/memory-data.js';
 import { MemoryLeaseElector } from '../../src/providers/memory/memory-lease-elector.js';
 import { MemoryMembershipStore } from '../../src/providers/memory/memory-membership-store.js';
+import { MemoryPositions } from '../../src/providers/memory/memory-positions.js';
 import { recordingLogger } from '../support/wait.js';
 
 const CONSUMER = 'work';
@@ -26,6 +27,7 @@ async function setup(partitions: number) {
   const data = new MemoryData();
   const open = () => undefined;
   const store = new MemoryMembershipStore(data, open);
+  const positions = new MemoryPositions(data, open);
   data.consumers.set(CONSUMER, {
     name: CONSUMER,
     sequence: { kind: 'log' },
@@ -49,6 +51,7 @@ async function setup(partitions: number) {
   async function member(id: string) {
     const session = new AllocatedMemberSession(
       store,
+      positions,
       {
         consumer: CONSUMER,
         partitions,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Provider } from '../../src/core/contracts/provider.js';
+import type { MemoryProvider } from '../../src/providers/memory/memory-provider.js';
 import type { ReadRequest } from '../../src/core/contracts/log.js';
 import type { PositionCommit } from '../../src/core/contracts/positions.js';
 import type { MemberSession } from '../../src/core/contracts/membership.js';
@@ -36,7 +36,7 @@ async function conflict(promise: Promise<unknown>): Promise<ConflictError> {
   return error as ConflictError;
 }
 
-let provider: Provider;
+let provider: MemoryProvider;
 
 function join(consumer: string, partitions: number, id = 'member-1'): Promise<MemberSession> {
   return provider.membership.join({

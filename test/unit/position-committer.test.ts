@@ -1,14 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type {
-  PartitionPosition,
-  PositionCommit,
-  PositionStore,
-} from '../../src/core/contracts/positions.js';
+import type { PositionCommit, PositionWriter } from '../../src/core/contracts/positions.js';
 import { PositionCommitter } from '../../src/core/consumer/position-committer.js';
 import { recordingLogger } from '../support/wait.js';
 
-/** A position store that records every attempt and can be told to hold or fail commits. */
-class ScriptedStore implements PositionStore {
+/** A position writer that records every attempt and can be told to hold or fail commits. */
+class ScriptedStore implements PositionWriter {
   readonly attempts: PositionCommit[][] = [];
   readonly stored = new Map<number, string>();
   inFlight = 0;
@@ -17,10 +13,6 @@ class ScriptedStore implements PositionStore {
   failNext = 0;
   private held: Promise<void> | undefined;
   private release: (() => void) | undefined;
-
-  load(): Promise<PartitionPosition[]> {
-    return Promise.resolve([]);
-  }
 
   async commit(
     _consumer: string,
@@ -58,7 +50,7 @@ function setup(options: { everyEvents?: number; intervalMs?: number } = {}) {
   const logger = recordingLogger();
   const committed: (readonly PositionCommit[])[] = [];
   const committer = new PositionCommitter(
-    store,
+    (commits) => store.commit('c', 'member-1', commits),
     'c',
     'member-1',
     { everyEvents: options.everyEvents ?? 1000, intervalMs: options.intervalMs ?? 60_000 },

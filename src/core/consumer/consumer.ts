@@ -70,7 +70,7 @@ export class Consumer<Data = JsonValue> {
         ? undefined
         : new HandlerSlots(options.concurrency);
     this.committer = new PositionCommitter(
-      provider.positions,
+      (commits) => this.commit(commits),
       options.name,
       this.member.id,
       { everyEvents: options.commitEveryEvents, intervalMs: options.commitIntervalMs },
@@ -248,6 +248,14 @@ export class Consumer<Data = JsonValue> {
     }
   }
 
+  /** Positions go through the member's session, which fences them; there is none before it joined. */
+  private commit(commits: readonly PositionCommit[]): Promise<void> {
+    if (this.session === undefined) {
+      return Promise.reject(new Error(`consumer ${this.name} has not joined yet`));
+    }
+    return this.session.commit(commits);
+  }
+
   /** Commits were refused (the committer's, or a worker's own): stop those partitions now. */
   private refused(commits: readonly PositionCommit[]): void {
     this.follower?.refused(commits);
@@ -260,7 +268,7 @@ export class Consumer<Data = JsonValue> {
         options: this.options as ResolvedConsumerOptions<unknown>,
         log: this.provider.log,
         deliveries: this.provider.deliveries,
-        positions: this.provider.positions,
+        session: this.session as MemberSession,
         committer: this.committer,
         logger: this.logger,
         member: this.member.id,

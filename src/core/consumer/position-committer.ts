@@ -5,7 +5,7 @@
  * One commit runs at a time; a failed one is retried on the next tick with
  * whatever is newest by then.
  */
-import type { PositionCommit, PositionStore } from '../contracts/positions.js';
+import type { PositionCommit } from '../contracts/positions.js';
 import { FencedError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { comparePositions, type Position } from '../position.js';
@@ -30,7 +30,8 @@ export class PositionCommitter {
   private closed = false;
 
   constructor(
-    private readonly store: PositionStore,
+    /** Stores commits through the member's session (fenced by it). */
+    private readonly store: (commits: readonly PositionCommit[]) => Promise<void>,
     private readonly consumer: string,
     private readonly member: string,
     private readonly options: CommitterOptions,
@@ -100,7 +101,7 @@ export class PositionCommitter {
     this.droppedInFlight.clear();
     this.handledSinceCommit = 0;
     try {
-      await this.store.commit(this.consumer, this.member, commits);
+      await this.store(commits);
       this.onCommitted(commits);
       return true;
     } catch (error) {

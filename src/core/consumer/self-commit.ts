@@ -25,7 +25,7 @@ export async function claimPage(context: WorkerContext, page: ReadPage): Promise
   for (;;) {
     if (context.stopped || !env.isLive()) return false;
     try {
-      await env.positions.commit(context.scope.consumer, env.member, [claim]);
+      await env.session.commit([claim]);
       return true;
     } catch (error) {
       if (isRefusal(error)) {
@@ -74,12 +74,12 @@ function commitsItself(context: WorkerContext, replay: boolean): boolean {
  * decision rolls both back.
  */
 function transactional(context: WorkerContext, entry: Entry): Handler<unknown> {
-  const { positions, options, member } = context.env;
-  const commitWithin = positions.commitWithin?.bind(positions);
+  const { session, options } = context.env;
+  const commitWithin = session.commitWithin?.bind(session);
   if (commitWithin === undefined) return options.handler;
   const commit = context.commitAt(entry.event.position);
   return (event, handlerContext) =>
-    commitWithin(context.scope.consumer, member, commit, async (transaction) => {
+    commitWithin(commit, async (transaction) => {
       (handlerContext as { transaction: unknown }).transaction = transaction;
       const value = await options.handler(event, handlerContext);
       return { commit: !isDecision(value), value };

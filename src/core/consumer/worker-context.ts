@@ -7,7 +7,8 @@
  */
 import type { DeliveryStore } from '../contracts/deliveries.js';
 import type { LogStore } from '../contracts/log.js';
-import type { PositionCommit, PositionStore } from '../contracts/positions.js';
+import type { MemberSession } from '../contracts/membership.js';
+import type { PositionCommit } from '../contracts/positions.js';
 import type { Event } from '../event.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { Position } from '../position.js';
@@ -21,8 +22,8 @@ export interface WorkerEnvironment {
   readonly log: LogStore;
   readonly deliveries: DeliveryStore;
   readonly committer: PositionCommitter;
-  /** For at-most-once claims and effectively-once handling, which commit on their own. */
-  readonly positions: PositionStore;
+  /** The member's session: at-most-once claims and effectively-once handling commit through it on their own. */
+  readonly session: MemberSession;
   readonly logger: Logger;
   readonly member: string;
   /** False while this member's membership may have lapsed: it starts nothing until it is sure again. */

@@ -4,6 +4,8 @@
  * allocator assigns partitions; with Kafka the group coordinator does. Either
  * way a member sees the same thing: a generation and its partitions.
  */
+import type { PositionCommit, TransactionalWork } from './positions.js';
+
 export interface MemberInfo {
   readonly id: string;
   readonly host: string;
@@ -48,8 +50,27 @@ export interface JoinRequest {
   readonly heartbeatIntervalMs: number;
 }
 
-export interface MemberSession {
+export interface MemberSession<Transaction = unknown> {
   readonly member: MemberInfo;
+  /**
+   * Stores where this member got to: each commit only if the member still
+   * owns its partition in the commit's generation (fencing). The others are
+   * refused with a FencedError (reason `stale_generation`) whose
+   * `details.partitions` lists them, after the allowed ones are stored.
+   * Positions never move backwards.
+   */
+  commit(commits: readonly PositionCommit[]): Promise<void>;
+  /**
+   * Effectively-once handling (`capabilities.transactionalHandling`): runs
+   * `work` in a database transaction and, if it asks to commit, stores the
+   * position in that same transaction (fenced as `commit`), so the work's
+   * own writes and the position land together or not at all. Resolves with
+   * the work's value.
+   */
+  commitWithin?(
+    commit: PositionCommit,
+    work: (transaction: Transaction) => Promise<TransactionalWork>,
+  ): Promise<unknown>;
   current(): Assignment;
   /** Called on every new assignment; returns a function that stops listening. */
   onAssignment(listener: (assignment: Assignment) => void): () => void;

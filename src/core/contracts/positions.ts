@@ -15,9 +15,18 @@ export interface PositionCommit {
   readonly generation: number;
 }
 
-/** Where each consumer has got to, per partition. */
+/** Where each consumer has got to, per partition: read by anyone; written only through a member's session. */
 export interface PositionStore {
   load(consumer: string): Promise<PartitionPosition[]>;
+}
+
+/**
+ * How a provider under millrace's allocator stores a member's positions:
+ * what its member sessions (see the kit's AllocatedMembership) commit
+ * through. A provider whose backend fences commits itself (Kafka) commits in
+ * its own member session instead.
+ */
+export interface PositionWriter<Transaction = unknown> {
   /**
    * Commits several partitions in one round trip, each only if `member` owns
    * it in the commit's generation (fencing); the others are refused with a
@@ -25,18 +34,12 @@ export interface PositionStore {
    * are stored. Positions never move backwards here.
    */
   commit(consumer: string, member: string, commits: readonly PositionCommit[]): Promise<void>;
-  /**
-   * Effectively-once handling (`capabilities.transactionalHandling`): runs
-   * `work` in a database transaction and, if it asks to commit, stores the
-   * position in that same transaction (fenced as `commit`), so the work's
-   * own writes and the position land together or not at all. Resolves with
-   * the work's value.
-   */
+  /** As MemberSession.commitWithin, for `member`. */
   commitWithin?(
     consumer: string,
     member: string,
     commit: PositionCommit,
-    work: (transaction: unknown) => Promise<TransactionalWork>,
+    work: (transaction: Transaction) => Promise<TransactionalWork>,
   ): Promise<unknown>;
 }
 

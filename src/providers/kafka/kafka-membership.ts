@@ -1,8 +1,7 @@
 /**
  * Membership on Kafka (`allocation: 'provider'`): a member is a member of
- * the consumer's group, and the group coordinator assigns partitions. The
- * sessions of this process are kept by member id, so the position store
- * can commit through the member's own group client.
+ * the consumer's group, and the group coordinator assigns partitions. A
+ * member commits through its own group client (KafkaMemberSession.commit).
  */
 import type {
   JoinRequest,
@@ -11,7 +10,7 @@ import type {
   MemberSession,
   MemberView,
 } from '../../core/contracts/membership.js';
-import { FencedError, NotFoundError } from '../../core/errors.js';
+import { NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { KafkaCluster } from './kafka-cluster.js';
 import { groupCall } from './kafka-errors.js';
@@ -51,18 +50,6 @@ export class KafkaMembership implements Membership {
     } catch (error) {
       this.sessions.delete(request.member.id);
       throw error;
-    }
-    return session;
-  }
-
-  /** The member's session in this process; a member not here (or gone) is fenced. */
-  session(member: string, partitions: readonly number[]): KafkaMemberSession {
-    const session = this.sessions.get(member);
-    if (session === undefined) {
-      throw new FencedError(`member ${member} is not in its group any more`, {
-        reason: 'stale_generation',
-        details: { partitions: [...partitions] },
-      });
     }
     return session;
   }

@@ -1,19 +1,13 @@
 /**
- * Positions on Kafka are the consumer group's committed offsets: a commit
- * goes through the committing member's own group client, so the group
- * coordinator checks its generation, and millrace checks the partition is
- * still the member's.
+ * Positions on Kafka are the consumer group's committed offsets. They are
+ * written only by a member's session, through its own group client, so the
+ * group coordinator checks its generation (see KafkaMemberSession.commit).
  */
-import type {
-  PartitionPosition,
-  PositionCommit,
-  PositionStore,
-} from '../../core/contracts/positions.js';
+import type { PartitionPosition, PositionStore } from '../../core/contracts/positions.js';
 import { BEGINNING } from '../../core/position.js';
 import type { KafkaCluster } from './kafka-cluster.js';
 import type { KafkaGroupOffsets } from './kafka-group-offsets.js';
 import { categoryOf } from './kafka-log.js';
-import type { KafkaMembership } from './kafka-membership.js';
 import type { KafkaRegistry } from './kafka-registry.js';
 
 export class KafkaPositions implements PositionStore {
@@ -21,7 +15,6 @@ export class KafkaPositions implements PositionStore {
     private readonly cluster: KafkaCluster,
     private readonly registry: KafkaRegistry,
     private readonly groups: KafkaGroupOffsets,
-    private readonly membership: KafkaMembership,
   ) {}
 
   async load(consumer: string): Promise<PartitionPosition[]> {
@@ -41,18 +34,5 @@ export class KafkaPositions implements PositionStore {
       generation: 0,
       updatedAt: now,
     }));
-  }
-
-  async commit(
-    consumer: string,
-    member: string,
-    commits: readonly PositionCommit[],
-  ): Promise<void> {
-    if (commits.length === 0) return;
-    const session = this.membership.session(
-      member,
-      commits.map((c) => c.partition),
-    );
-    await session.commit(commits);
   }
 }

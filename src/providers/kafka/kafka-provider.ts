@@ -64,7 +64,7 @@ export class KafkaProvider implements Provider {
     this.deliveries = new KafkaDeliveries(deliveries);
     this.registry = new KafkaRegistry(cluster, consumers, offsets, groups, this.deliveries);
     this.membership = new KafkaMembership(cluster, this.registry, logger);
-    this.positions = new KafkaPositions(cluster, this.registry, groups, this.membership);
+    this.positions = new KafkaPositions(cluster, this.registry, groups);
   }
 
   close(): Promise<void> {

@@ -2,6 +2,7 @@ import type {
   PartitionPosition,
   PositionCommit,
   PositionStore,
+  PositionWriter,
 } from '../../core/contracts/positions.js';
 import { FencedError } from '../../core/errors.js';
 import { comparePositions, validatePosition } from '../../core/position.js';
@@ -16,7 +17,7 @@ import { promised } from '../../core/kit/promised.js';
  * and a position never moves backwards here (a stale commit keeps the
  * position but records its generation). Resets go through the registry.
  */
-export class MemoryPositions implements PositionStore {
+export class MemoryPositions implements PositionStore, PositionWriter {
   constructor(
     private readonly data: MemoryData,
     private readonly assertOpen: () => void,

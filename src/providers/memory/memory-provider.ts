@@ -100,6 +100,7 @@ export class MemoryProvider implements Provider {
     };
     this.membership = new AllocatedMembership(
       this.members,
+      this.positions,
       elector,
       { tickMs: options.allocatorTickMs, logger: options.logger },
       options.signals,
@@ -139,7 +140,7 @@ export class MemoryProvider implements Provider {
  * as processes share a database: close millrace and open the factory again
  * to test a restart, or open it several times for competing processes.
  */
-export function memory(options: MemoryOptions = {}): ProviderFactory {
+export function memory(options: MemoryOptions = {}): ProviderFactory<MemoryProvider> {
   const resolved = resolveMemoryOptions(options);
   const data = new MemoryData();
   return {

@@ -2,6 +2,7 @@ import type {
   PartitionPosition,
   PositionCommit,
   PositionStore,
+  PositionWriter,
   TransactionalWork,
 } from '../../core/contracts/positions.js';
 import { FencedError } from '../../core/errors.js';
@@ -9,7 +10,7 @@ import type { Database } from './database.js';
 import { translated } from './errors.js';
 import type { QueryBook } from './sql.js';
 
-export class PgPositions implements PositionStore {
+export class PgPositions implements PositionStore, PositionWriter {
   constructor(
     private readonly db: Database,
     private readonly book: QueryBook,

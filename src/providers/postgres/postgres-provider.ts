@@ -157,7 +157,7 @@ export class PostgresProvider implements Provider {
       coordination === 'session'
         ? new SessionLockElector(db, this.book, electorOptions, this.session)
         : new LeaseElector(db, this.book, electorOptions);
-    this.membership = new AllocatedMembership(this.members, elector, {
+    this.membership = new AllocatedMembership(this.members, this.positions, elector, {
       tickMs,
       logger: options.logger,
     });

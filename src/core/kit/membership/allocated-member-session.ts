@@ -15,6 +15,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { MemberTerms, MembershipStore } from '../../contracts/membership-store.js';
+import type {
+  PositionCommit,
+  PositionWriter,
+  TransactionalWork,
+} from '../../contracts/positions.js';
 import {
   sameAssignment,
   type Assignment,
@@ -54,8 +59,15 @@ export class AllocatedMemberSession implements MemberSession {
   private refreshAgain = false;
   private closed = false;
 
+  /** Present where the writer can store a position within the handler's transaction. */
+  readonly commitWithin?: (
+    commit: PositionCommit,
+    work: (transaction: unknown) => Promise<TransactionalWork>,
+  ) => Promise<unknown>;
+
   constructor(
     private readonly store: MembershipStore,
+    private readonly positions: PositionWriter,
     private readonly request: JoinRequest,
     private readonly logger: Logger,
     private readonly hooks: {
@@ -67,6 +79,11 @@ export class AllocatedMemberSession implements MemberSession {
   ) {
     this.terms = memberTerms(request);
     this.workWindowMs = this.terms.leaseMs - request.heartbeatIntervalMs / 2;
+    const within = positions.commitWithin?.bind(positions);
+    if (within !== undefined) {
+      this.commitWithin = (commit, work) =>
+        within(request.consumer, request.member.id, commit, work);
+    }
   }
 
   get member() {
@@ -82,6 +99,11 @@ export class AllocatedMemberSession implements MemberSession {
     await this.refresh();
     this.timer = setInterval(() => void this.beat(), this.request.heartbeatIntervalMs);
     this.timer.unref();
+  }
+
+  commit(commits: readonly PositionCommit[]): Promise<void> {
+    if (commits.length === 0) return Promise.resolve();
+    return this.positions.commit(this.consumer, this.member.id, commits);
   }
 
   current(): Assignment {

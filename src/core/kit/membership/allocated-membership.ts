@@ -17,6 +17,7 @@ import type {
   Membership,
   MembershipView,
 } from '../../contracts/membership.js';
+import type { PositionWriter } from '../../contracts/positions.js';
 import type { Logger } from '../../logger.js';
 import { defaultLogger } from '../../logger.js';
 import { AllocatedMemberSession } from './allocated-member-session.js';
@@ -42,6 +43,8 @@ export class AllocatedMembership implements Membership {
 
   constructor(
     private readonly store: MembershipStore,
+    /** Where members' positions are stored, fenced by the store's assignments. */
+    private readonly positions: PositionWriter,
     private readonly elector: LeaderElector,
     options: AllocatedMembershipOptions = {},
     private readonly signals: MembershipSignals = {},
@@ -62,7 +65,7 @@ export class AllocatedMembership implements Membership {
 
   async join(request: JoinRequest): Promise<MemberSession> {
     await this.start();
-    const session = new AllocatedMemberSession(this.store, request, this.logger, {
+    const session = new AllocatedMemberSession(this.store, this.positions, request, this.logger, {
       closed: () => this.sessions.delete(session),
       left: (consumer) => this.allocator.request(consumer),
     });
