@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { planAllocation } from '../../src/core/kit/allocation/plan-allocation.js';
 import type { Leadership } from '../../src/core/contracts/elector.js';
+import type { AllocationState } from '../../src/core/contracts/membership-store.js';
 import type { Assignment } from '../../src/core/contracts/membership.js';
 import { AllocatedMemberSession } from '../../src/core/kit/membership/allocated-member-session.js';
 import { MemoryData } from '../../src/providers/memory/memory-data.js';
@@ -69,7 +70,10 @@ async function setup(partitions: number) {
     return { id, session, seen };
   }
 
-  const rebalance = () => store.rebalance(CONSUMER, leadership, planAllocation);
+  const rebalance = async () => {
+    const loaded = (await store.loadAllocation(CONSUMER)) as AllocationState;
+    return store.applyAllocation(loaded, planAllocation(loaded), leadership);
+  };
   const owners = async () =>
     (await store.describe(CONSUMER)).owners.map((o) => (o.revoking ? `${o.member}*` : o.member));
   return { store, member, rebalance, owners };

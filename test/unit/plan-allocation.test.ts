@@ -51,6 +51,7 @@ function stateOf(w: World): AllocationState {
     consumer: 'c',
     partitions: w.partitions,
     generation: w.generation,
+    expired: [],
     members: w.members.map((id, i) => ({
       consumer: 'c',
       id,

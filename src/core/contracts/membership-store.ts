@@ -60,15 +60,21 @@ export interface MemberAssignment {
   readonly revoking: readonly number[];
 }
 
-/** What the allocator sees of one consumer, inside its rebalancing transaction. */
+/** What the allocator plans on: one consumer's allocation as it was loaded. */
 export interface AllocationState {
   readonly consumer: string;
   readonly partitions: number;
+  /** The consumer's generation when loaded: applying the plan is refused once it moved. */
   readonly generation: number;
   /** Live members that run with the consumer's partition count, oldest first. */
   readonly members: readonly MemberRecord[];
-  /** One entry per partition, dead members' partitions already freed. */
+  /**
+   * One entry per partition; the partitions of owners that are not live
+   * members with this partition count are shown free.
+   */
   readonly owners: readonly PartitionOwner[];
+  /** Members found dead: removed when the plan is applied. */
+  readonly expired: readonly string[];
 }
 
 /** What the allocator decides: partitions to give (free ones only) and to revoke. */
@@ -84,6 +90,11 @@ export interface RebalanceResult {
   /** Members found dead and removed. */
   readonly expired: readonly string[];
   readonly changed: boolean;
+  /**
+   * Nothing was written: the consumer's generation or partition count moved
+   * since the allocation was loaded. Load it and plan again.
+   */
+  readonly stale?: boolean;
 }
 
 export interface MembershipStore {
@@ -121,14 +132,24 @@ export interface MembershipStore {
 
   /** Consumers that have members or owned partitions: the allocator's work list. */
   activeConsumers(): Promise<string[]>;
+  /** One consumer's allocation, for the allocator to plan on; undefined if the consumer is gone. */
+  loadAllocation(consumer: string): Promise<AllocationState | undefined>;
   /**
-   * In one transaction, refused unless `leadership` is still current: removes
-   * dead members, frees their partitions, lets `plan` decide, applies it,
-   * bumps the generation if anything moved, and tells the members.
+   * Applies a plan made on `loaded`, at once and as a compare-and-set (one
+   * transaction, one script): refused with a FencedError unless
+   * `leadership` is still current; nothing written (`stale`) if the
+   * consumer's generation or partition count moved since `loaded`.
+   * Otherwise it removes the members that are dead now, frees the
+   * partitions of owners that are not live members with the partition
+   * count, and makes each change only where what it was planned on still
+   * holds: a grant of a partition still free to a member still there with
+   * the partition count, a revoke of a partition still owned and not being
+   * revoked, a keep of one still being revoked. The generation moves if
+   * anything did, and the members are told.
    */
-  rebalance(
-    consumer: string,
+  applyAllocation(
+    loaded: AllocationState,
+    changes: AllocationChanges,
     leadership: Leadership,
-    plan: (state: AllocationState) => AllocationChanges,
   ): Promise<RebalanceResult>;
 }

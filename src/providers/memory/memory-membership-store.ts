@@ -19,7 +19,7 @@ import type { MemberInfo, MembershipView } from '../../core/contracts/membership
 import { FencedError, NotFoundError } from '../../core/errors.js';
 import { describeMembership } from './memory-membership-view.js';
 import type { MembershipData, MembershipListener } from './memory-membership-data.js';
-import { rebalanceConsumer } from './memory-rebalance.js';
+import { applyAllocation, loadAllocation } from './memory-rebalance.js';
 import type { MemoryData } from './memory-data.js';
 import { promised } from '../../core/kit/promised.js';
 
@@ -174,10 +174,19 @@ export class MemoryMembershipStore implements MembershipStore {
     });
   }
 
-  rebalance(
-    consumer: string,
+  loadAllocation(consumer: string): Promise<AllocationState | undefined> {
+    return promised(() => {
+      this.assertOpen();
+      const record = this.data.consumers.get(consumer);
+      if (record === undefined) return undefined;
+      return loadAllocation(this.shared, consumer, record.partitions, Date.now());
+    });
+  }
+
+  applyAllocation(
+    loaded: AllocationState,
+    changes: AllocationChanges,
     leadership: Leadership,
-    plan: (state: AllocationState) => AllocationChanges,
   ): Promise<RebalanceResult> {
     return promised(() => {
       this.assertOpen();
@@ -190,10 +199,10 @@ export class MemoryMembershipStore implements MembershipStore {
       ) {
         throw new FencedError(`leadership term ${leadership.term} is over`, { reason: 'deposed' });
       }
-      const record = this.data.consumers.get(consumer);
+      const record = this.data.consumers.get(loaded.consumer);
       if (record === undefined) return { generation: 0, expired: [], changed: false };
-      const result = rebalanceConsumer(this.shared, consumer, record.partitions, plan, now);
-      if (result.changed) this.shared.announce(consumer);
+      const result = applyAllocation(this.shared, loaded, changes, record.partitions, now);
+      if (result.changed) this.shared.announce(loaded.consumer);
       return result;
     });
   }

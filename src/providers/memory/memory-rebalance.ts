@@ -1,11 +1,10 @@
 /**
- * One rebalance of one consumer, as PgMembershipStore runs it in one
- * transaction (members_expire, assignments_sync, members_live,
- * assignments_load, assignments_apply, consumer_generation_set). It works on
- * copies and writes them back only at the end, so a plan that throws
- * changes nothing, as a rolled-back transaction; running synchronously, it
- * needs no locks.
+ * The allocator's load and apply on memory, as PgMembershipStore runs them
+ * (allocation_members and assignments_load; then, in one transaction,
+ * members_expire, assignments_sync, assignments_apply and
+ * consumer_generation_set). Running synchronously, apply needs no locks.
  */
+import { allocationState } from '../../core/kit/allocation/allocation-state.js';
 import type {
   AllocationChanges,
   AllocationState,
@@ -14,32 +13,51 @@ import type {
 } from '../../core/contracts/membership-store.js';
 import type { MembershipData, StoredMember, StoredOwner } from './memory-membership-data.js';
 
-export function rebalanceConsumer(
+/** The allocation of a consumer with `partitions` partitions, as the allocator plans on it. */
+export function loadAllocation(
   data: MembershipData,
   consumer: string,
   partitions: number,
-  plan: (state: AllocationState) => AllocationChanges,
   now: number,
-): RebalanceResult {
-  const generation = data.generation(consumer);
+): AllocationState {
   const stored = data.members.get(consumer) ?? new Map<string, StoredMember>();
-  const expired = [...stored.values()].filter((m) => m.expiresAt <= now).map((m) => m.id);
-  const live = [...stored.values()].filter((m) => m.expiresAt > now);
-  const owners = syncedOwners(data.assignments.get(consumer) ?? [], live, partitions);
-  const members = live
-    .filter((m) => m.partitions === partitions)
-    .sort((a, b) => a.joinedAt - b.joinedAt || compareText(a.id, b.id))
-    .map((m) => toRecord(consumer, m));
-  const changes = plan({
+  return allocationState({
     consumer,
     partitions,
-    generation,
-    members,
-    owners: owners.map((o) => ({ ...o })),
+    generation: data.generation(consumer),
+    members: [...stored.values()].map((m) => ({
+      ...toRecord(consumer, m),
+      dead: m.expiresAt <= now,
+    })),
+    owners: data.assignments.get(consumer) ?? [],
   });
-  const next = generation + 1;
-  const changed = applyChanges(owners, changes, next) > 0 || expired.length > 0;
+}
+
+/**
+ * Applies a plan made on `loaded` (see MembershipStore.applyAllocation);
+ * `partitions` is the consumer's partition count now.
+ */
+export function applyAllocation(
+  data: MembershipData,
+  loaded: AllocationState,
+  changes: AllocationChanges,
+  partitions: number,
+  now: number,
+): RebalanceResult {
+  const { consumer } = loaded;
+  const generation = data.generation(consumer);
+  if (generation !== loaded.generation || partitions !== loaded.partitions) {
+    return { generation, expired: [], changed: false, stale: true };
+  }
+  const stored = data.members.get(consumer) ?? new Map<string, StoredMember>();
+  const expired = [...stored.values()].filter((m) => m.expiresAt <= now).map((m) => m.id);
   for (const id of expired) stored.delete(id);
+  const live = new Set(
+    [...stored.values()].filter((m) => m.partitions === partitions).map((m) => m.id),
+  );
+  const owners = syncedOwners(data.assignments.get(consumer) ?? [], live, partitions);
+  const next = generation + 1;
+  const changed = applyChanges(owners, live, changes, next) > 0 || expired.length > 0;
   data.assignments.set(consumer, owners);
   if (!changed) return { generation, expired, changed };
   data.generations.set(consumer, next);
@@ -52,14 +70,13 @@ export function rebalanceConsumer(
  */
 function syncedOwners(
   existing: readonly StoredOwner[],
-  live: readonly StoredMember[],
+  live: ReadonlySet<string>,
   partitions: number,
 ): StoredOwner[] {
-  const counts = new Map(live.map((m) => [m.id, m.partitions]));
   return Array.from({ length: partitions }, (_, partition): StoredOwner => {
     const owner = existing[partition];
     if (owner === undefined) return { partition, member: null, generation: 0, revoking: false };
-    if (owner.member !== null && counts.get(owner.member) !== partitions) {
+    if (owner.member !== null && !live.has(owner.member)) {
       return { ...owner, member: null, revoking: false };
     }
     return { ...owner };
@@ -71,10 +88,15 @@ function syncedOwners(
  * revoked ones after all. Every condition is read before anything changes,
  * as one statement sees one snapshot. The number of owners that changed.
  */
-function applyChanges(owners: StoredOwner[], changes: AllocationChanges, next: number): number {
+function applyChanges(
+  owners: StoredOwner[],
+  live: ReadonlySet<string>,
+  changes: AllocationChanges,
+  next: number,
+): number {
   const grants = new Map<number, string>();
   for (const { partition, member } of changes.grant) {
-    if (owners[partition]?.member === null && !grants.has(partition)) {
+    if (owners[partition]?.member === null && live.has(member) && !grants.has(partition)) {
       grants.set(partition, member);
     }
   }
@@ -104,8 +126,4 @@ function toRecord(consumer: string, member: StoredMember): MemberRecord {
     heartbeatAt: new Date(member.heartbeatAt),
     expiresAt: new Date(member.expiresAt),
   };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

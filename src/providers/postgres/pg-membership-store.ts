@@ -18,6 +18,7 @@ import type {
 } from '../../core/contracts/membership-store.js';
 import type { MemberInfo, MembershipView } from '../../core/contracts/membership.js';
 import { FencedError } from '../../core/errors.js';
+import { allocationState } from '../../core/kit/allocation/allocation-state.js';
 import type { Database, SessionIdentity, SqlExecutor } from './database.js';
 import { translated } from './errors.js';
 import type { QueryBook } from './sql.js';
@@ -205,24 +206,48 @@ export class PgMembershipStore implements MembershipStore {
     return rows.map((row) => ({ consumer: row.name, dueInMs: row.due_in_ms }));
   }
 
-  async rebalance(
-    consumer: string,
+  async loadAllocation(consumer: string): Promise<AllocationState | undefined> {
+    return translated(async () => {
+      const [row] = await this.db.query<{ partitions: number; generation: string }>(
+        this.book.get('allocation_consumer'),
+        [consumer],
+      );
+      if (row === undefined) return undefined;
+      const [members, owners] = await Promise.all([
+        this.db.query<MemberRow & { dead: boolean }>(this.book.get('allocation_members'), [
+          consumer,
+        ]),
+        this.db.query<OwnerRow>(this.book.get('assignments_load'), [consumer]),
+      ]);
+      return allocationState({
+        consumer,
+        partitions: row.partitions,
+        generation: Number(row.generation),
+        members: members.map((m) => ({ ...toMemberRecord(consumer, m), dead: m.dead })),
+        owners: owners.map(toOwner),
+      });
+    });
+  }
+
+  async applyAllocation(
+    loaded: AllocationState,
+    changes: AllocationChanges,
     leadership: Leadership,
-    plan: (state: AllocationState) => AllocationChanges,
   ): Promise<RebalanceResult> {
     const result = await translated(() =>
-      this.db.transaction((tx) => this.rebalanceWithin(tx, consumer, leadership, plan)),
+      this.db.transaction((tx) => this.applyWithin(tx, loaded, changes, leadership)),
     );
-    if (result.changed) await this.announce(consumer);
+    if (result.changed) await this.announce(loaded.consumer);
     return result;
   }
 
-  private async rebalanceWithin(
+  private async applyWithin(
     tx: SqlExecutor,
-    consumer: string,
+    loaded: AllocationState,
+    changes: AllocationChanges,
     leadership: Leadership,
-    plan: (state: AllocationState) => AllocationChanges,
   ): Promise<RebalanceResult> {
+    const { consumer } = loaded;
     const current = await tx.query(this.book.get('lease_check'), [
       ALLOCATOR_LEASE,
       leadership.holder,
@@ -237,27 +262,13 @@ export class PgMembershipStore implements MembershipStore {
     );
     if (row === undefined) return { generation: 0, expired: [], changed: false };
     const generation = Number(row.generation);
+    if (generation !== loaded.generation || row.partitions !== loaded.partitions) {
+      return { generation, expired: [], changed: false, stale: true };
+    }
     const expired = (
       await tx.query<{ member_id: string }>(this.book.get('members_expire'), [consumer])
     ).map((r) => r.member_id);
     await tx.query(this.book.get('assignments_sync'), [consumer, row.partitions]);
-    const members = (
-      await tx.query<MemberRow>(this.book.get('members_live'), [consumer, row.partitions])
-    ).map((m) => toMemberRecord(consumer, m));
-    const owners = (
-      await tx.query<{
-        partition: number;
-        member_id: string | null;
-        generation: string;
-        revoking: boolean;
-      }>(this.book.get('assignments_load'), [consumer])
-    ).map((o): PartitionOwner => ({
-      partition: o.partition,
-      member: o.member_id,
-      generation: Number(o.generation),
-      revoking: o.revoking,
-    }));
-    const changes = plan({ consumer, partitions: row.partitions, generation, members, owners });
     const next = generation + 1;
     const [applied] = await tx.query<{ changed: number }>(this.book.get('assignments_apply'), [
       consumer,
@@ -276,6 +287,23 @@ export class PgMembershipStore implements MembershipStore {
   private async announce(consumer: string): Promise<void> {
     await translated(() => this.db.query(this.book.get('membership_notify'), [consumer]));
   }
+}
+
+interface OwnerRow {
+  [key: string]: unknown;
+  partition: number;
+  member_id: string | null;
+  generation: string;
+  revoking: boolean;
+}
+
+function toOwner(row: OwnerRow): PartitionOwner {
+  return {
+    partition: row.partition,
+    member: row.member_id,
+    generation: Number(row.generation),
+    revoking: row.revoking,
+  };
 }
 
 function toMemberRecord(consumer: string, row: MemberRow): MemberRecord {

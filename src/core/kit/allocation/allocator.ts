@@ -136,7 +136,11 @@ export class Allocator {
 
   private async rebalance(consumer: string, leadership: Leadership): Promise<void> {
     try {
-      const result = await this.store.rebalance(consumer, leadership, planAllocation);
+      const loaded = await this.store.loadAllocation(consumer);
+      if (loaded === undefined) return;
+      const result = await this.store.applyAllocation(loaded, planAllocation(loaded), leadership);
+      // Planned on an allocation that has moved since: plan again on what it is now.
+      if (result.stale === true) this.pending.add(consumer);
       if (result.changed) this.onRebalanced(consumer, result);
     } catch (error) {
       if (error instanceof FencedError) {

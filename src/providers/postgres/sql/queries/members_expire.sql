@@ -1,18 +1,5 @@
--- Removes a consumer's dead members: silent past their session timeout, or
--- their session (where known) is gone and their lease has ended. A session
--- goes the moment a killed process's connection closes, but also when a
--- live process is cut off; such a member starts nothing once its lease is
--- over, so its partitions move on only then. A recycled backend pid does
--- not count as its session (the start time must match), nor does a session
--- older than the server (a restart ended every session; the members come
--- back within their session timeout, or are dead by it).
+-- Removes a consumer's dead members (see member_dead in 0009_member_dead.sql).
 -- $1 consumer. Returns member_id of each removed member.
 DELETE FROM :"schema".members m
-WHERE m.consumer = $1::text
-  AND (m.expires_at <= now()
-       OR (m.lease_expires_at <= now()
-           AND m.session_pid IS NOT NULL
-           AND m.session_started >= pg_postmaster_start_time()
-           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity s
-                           WHERE s.pid = m.session_pid AND s.backend_start = m.session_started)))
+WHERE m.consumer = $1::text AND :"schema".member_dead(m)
 RETURNING m.member_id;
