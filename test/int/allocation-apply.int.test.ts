@@ -4,7 +4,7 @@ import { Millrace, pglite, postgres } from '../../src/index.js';
 import { LeaseElector } from '../../src/providers/postgres/lease-elector.js';
 import { ALLOCATOR_LEASE } from '../../src/providers/postgres/pg-membership-store.js';
 import type { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
-import { allocationApplySuite, CONSUMER, PARTITIONS } from '../support/allocation-apply-suite.js';
+import { allocationApplySuite, CONSUMER_DEFINITION } from '../support/allocation-apply-suite.js';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/database.js';
 
 for (const kind of ['postgres', 'pglite'] as const) {
@@ -17,16 +17,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
           : pglite({ schema }),
     });
     const provider = millrace.provider as PostgresProvider;
-    await provider.registry.register(
-      {
-        name: CONSUMER,
-        sequence: { kind: 'log' },
-        subjects: [],
-        partitions: PARTITIONS,
-        maxAttempts: 1,
-      },
-      '0',
-    );
+    await provider.registry.register(CONSUMER_DEFINITION, '0');
     // The provider's own elector starts with its first member; there is none here.
     const elector = new LeaseElector(provider.db, provider.book, {
       holder: 'leader',

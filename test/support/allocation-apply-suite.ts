@@ -11,10 +11,19 @@ import type {
   MemberTerms,
   MembershipStore,
 } from '../../src/core/contracts/membership-store.js';
+import type { ConsumerDefinition } from '../../src/core/contracts/registry.js';
 import { planAllocation } from '../../src/core/kit/allocation/plan-allocation.js';
 
-export const CONSUMER = 'work';
-export const PARTITIONS = 4;
+const CONSUMER = 'work';
+const PARTITIONS = 4;
+/** What a rig registers before the suite runs. */
+export const CONSUMER_DEFINITION: ConsumerDefinition = {
+  name: CONSUMER,
+  sequence: { kind: 'log' },
+  subjects: [],
+  partitions: PARTITIONS,
+  maxAttempts: 1,
+};
 
 /** A store with consumer `work` registered with 4 partitions, and a current leadership. */
 export interface AllocationRig {

@@ -4,21 +4,12 @@ import { MemoryData } from '../../src/providers/memory/memory-data.js';
 import { MemoryLeaseElector } from '../../src/providers/memory/memory-lease-elector.js';
 import { MemoryMembershipStore } from '../../src/providers/memory/memory-membership-store.js';
 import { MemoryRegistry } from '../../src/providers/memory/memory-registry.js';
-import { allocationApplySuite, CONSUMER, PARTITIONS } from '../support/allocation-apply-suite.js';
+import { allocationApplySuite, CONSUMER_DEFINITION } from '../support/allocation-apply-suite.js';
 
 allocationApplySuite('memory', async () => {
   const data = new MemoryData();
   const open = () => undefined;
-  await new MemoryRegistry(data, open).register(
-    {
-      name: CONSUMER,
-      sequence: { kind: 'log' },
-      subjects: [],
-      partitions: PARTITIONS,
-      maxAttempts: 1,
-    },
-    '0',
-  );
+  await new MemoryRegistry(data, open).register(CONSUMER_DEFINITION, '0');
   const elector = new MemoryLeaseElector(
     data.membership,
     { holder: 'leader', host: 'h', pid: 1, ttlMs: 600_000, intervalMs: 600_000 },

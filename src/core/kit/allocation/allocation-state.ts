@@ -14,12 +14,9 @@ export interface KnownMember extends MemberRecord {
   readonly dead: boolean;
 }
 
-export interface StoredAllocation {
-  readonly consumer: string;
-  readonly partitions: number;
-  readonly generation: number;
+/** As the store keeps it: every member, dead or not, and its owner records as they are. */
+export interface StoredAllocation extends Omit<AllocationState, 'members' | 'expired'> {
   readonly members: readonly KnownMember[];
-  readonly owners: readonly PartitionOwner[];
 }
 
 export function allocationState(stored: StoredAllocation): AllocationState {
