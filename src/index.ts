@@ -4,6 +4,7 @@ export type {
   ConsumerStatus,
   MillraceOptions,
   PartitionStatus,
+  ProviderSource,
   PublishOptions,
   ReadOptions,
   ScheduledOptions,
@@ -72,7 +73,12 @@ export {
 export type { ErrorCode } from './core/errors.js';
 
 export type { PartitionSlice, ReadPage } from './core/contracts/log.js';
-export type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
+export type {
+  Provider,
+  ProviderCapabilities,
+  ProviderFactory,
+  TransactionOf,
+} from './core/contracts/provider.js';
 export type { LogStore } from './core/contracts/log.js';
 export type { PositionStore } from './core/contracts/positions.js';
 export type { ConsumerRegistry, ConsumerRecord } from './core/contracts/registry.js';

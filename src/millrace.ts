@@ -5,7 +5,12 @@
 import { DeadLetters } from './core/deliveries/dead-letters.js';
 import { ApiKeys } from './core/keys/api-keys.js';
 import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
-import type { Provider, ProviderCapabilities, ProviderFactory } from './core/contracts/provider.js';
+import type {
+  Provider,
+  ProviderCapabilities,
+  ProviderFactory,
+  TransactionOf,
+} from './core/contracts/provider.js';
 import type { LeaderView, MemberInfo, MemberView } from './core/contracts/membership.js';
 import type { MemberDirectory } from './core/contracts/member-directory.js';
 import type { ConsumerRecord } from './core/contracts/registry.js';
@@ -57,9 +62,15 @@ import {
 } from './core/retention/retention-policy.js';
 import { holdEventLoop } from './util/event-loop-hold.js';
 
-export interface MillraceOptions {
+/** Where a Millrace instance gets its provider: a factory to open, or a provider already open. */
+export type ProviderSource = ProviderFactory | Provider;
+
+/** The provider a source gives. */
+type OpenedBy<Source> = Source extends ProviderFactory<infer P> ? P : Source;
+
+export interface MillraceOptions<Source extends ProviderSource = ProviderSource> {
   /** `postgres({...})`, `pglite({...})`, ... or an open provider. @defaultValue pglite in ./.millrace/pgdata */
-  provider?: ProviderFactory | Provider;
+  provider?: Source;
   /** Largest event accepted, data and metadata as JSON. @defaultValue 1 MiB */
   maxEventBytes?: number;
   logger?: Logger;
@@ -77,13 +88,13 @@ export interface MillraceOptions {
   deliverDelayed?: boolean;
 }
 
-export interface PublishOptions {
+export interface PublishOptions<Transaction = unknown> {
   /**
    * Publish inside your own database transaction (outbox): a `pg` client
    * inside BEGIN, or a PGlite transaction. The events exist if and only if it
    * commits. Needs `capabilities.transactionalPublish`.
    */
-  transaction?: unknown;
+  transaction?: Transaction;
 }
 
 export interface ReadOptions {
@@ -171,7 +182,12 @@ function withoutCursor(event: ListedScheduledEvent): PendingScheduledEvent {
   return { id, stream, subject, data, metadata, deliverAt, scheduledAt };
 }
 
-export class Millrace {
+/**
+ * `Transaction`: the provider's transaction type, what `publish` may run in
+ * and what effectively-once handlers write through (a `pg` client with
+ * `postgres()`, a PGlite transaction with `pglite()`, `never` without one).
+ */
+export class Millrace<Transaction = unknown> {
   private deadLetterDesk: DeadLetters | undefined;
   private keyDesk: ApiKeys | undefined;
   private readonly hub: WakeupHub;
@@ -181,14 +197,16 @@ export class Millrace {
   private scheduler: DelayedEventScheduler | undefined;
 
   private constructor(
-    readonly provider: Provider,
+    readonly provider: Provider<Transaction>,
     private readonly eventLimit: number,
     private readonly logger: Logger,
   ) {
     this.hub = new WakeupHub(provider.wakeups);
   }
 
-  static async open(options: MillraceOptions = {}): Promise<Millrace> {
+  static async open<Source extends ProviderSource = ProviderSource>(
+    options: MillraceOptions<Source> = {},
+  ): Promise<Millrace<TransactionOf<OpenedBy<Source>>>> {
     const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     if (!Number.isSafeInteger(maxEventBytes) || maxEventBytes < 1) {
       throw new ValidationError('maxEventBytes must be a positive integer', {
@@ -206,7 +224,11 @@ export class Millrace {
     const release = holdEventLoop();
     try {
       const provider = isProvider(source) ? source : await source.open({ logger });
-      const millrace = new Millrace(provider, maxEventBytes, logger);
+      const millrace = new Millrace(
+        provider as Provider<TransactionOf<OpenedBy<Source>>>,
+        maxEventBytes,
+        logger,
+      );
       if (options.deliverDelayed !== false) {
         await millrace.startScheduler().catch(async (error: unknown) => {
           await provider.close();
@@ -275,20 +297,29 @@ export class Millrace {
    * Publishes one event. With `deliverAt` in the future it is scheduled
    * instead: it enters the log when due, and the answer is a ScheduledEvent.
    */
-  publish(event: EventInput, options?: PublishOptions): Promise<PublishedEvent>;
-  publish(event: PublishInput, options?: PublishOptions): Promise<PublishResult>;
-  async publish(event: PublishInput, options: PublishOptions = {}): Promise<PublishResult> {
+  publish(event: EventInput, options?: PublishOptions<Transaction>): Promise<PublishedEvent>;
+  publish(event: PublishInput, options?: PublishOptions<Transaction>): Promise<PublishResult>;
+  async publish(
+    event: PublishInput,
+    options: PublishOptions<Transaction> = {},
+  ): Promise<PublishResult> {
     const prepared = prepareEvent(event, this.eventLimit);
     const [published] = await this.append([prepared], options);
     return published as PublishResult;
   }
 
   /** Publishes (and schedules) a batch in one round trip, atomically: all or none. */
-  publishBatch(events: readonly EventInput[], options?: PublishOptions): Promise<PublishedEvent[]>;
-  publishBatch(events: readonly PublishInput[], options?: PublishOptions): Promise<PublishResult[]>;
+  publishBatch(
+    events: readonly EventInput[],
+    options?: PublishOptions<Transaction>,
+  ): Promise<PublishedEvent[]>;
+  publishBatch(
+    events: readonly PublishInput[],
+    options?: PublishOptions<Transaction>,
+  ): Promise<PublishResult[]>;
   async publishBatch(
     events: readonly PublishInput[],
-    options: PublishOptions = {},
+    options: PublishOptions<Transaction> = {},
   ): Promise<PublishResult[]> {
     return this.append(prepareBatch(events, this.eventLimit), options);
   }
@@ -361,9 +392,16 @@ export class Millrace {
    * else than this process: the HTTP server hosts members for workers in
    * other processes.
    */
-  consumer<Data = JsonValue>(options: ConsumerOptions<Data>, member?: MemberInfo): Consumer<Data> {
+  consumer<Data = JsonValue>(
+    options: ConsumerOptions<Data, Transaction>,
+    member?: MemberInfo,
+  ): Consumer<Data> {
     this.assertOpen();
-    const resolved = resolveConsumerOptions(options, this.provider.capabilities);
+    // The runtime hands the handler the provider's own transaction: of this type.
+    const resolved = resolveConsumerOptions(
+      options as ConsumerOptions<Data>,
+      this.provider.capabilities,
+    );
     const consumer = new Consumer<Data>(
       this.provider,
       this.hub,
@@ -445,7 +483,7 @@ export class Millrace {
 
   private async append(
     prepared: Parameters<Provider['log']['append']>[0],
-    options: PublishOptions,
+    options: PublishOptions<Transaction>,
   ): Promise<PublishResult[]> {
     this.assertOpen();
     if (options.transaction !== undefined && !this.capabilities.transactionalPublish) {

@@ -2,7 +2,8 @@ import type { Event } from '../event.js';
 import type { JsonValue } from '../json.js';
 import type { Logger } from '../logger.js';
 
-export interface HandlerContext {
+/** `Transaction`: the provider's transaction type (see Provider). */
+export interface HandlerContext<Transaction = unknown> {
   readonly consumer: string;
   /** The member (process instance) handling the event. */
   readonly member: string;
@@ -31,7 +32,7 @@ export interface HandlerContext {
    * Write through it and the writes count once; they roll back with a failed
    * attempt. Undefined otherwise.
    */
-  readonly transaction: unknown;
+  readonly transaction: Transaction | undefined;
 }
 
 /**
@@ -73,7 +74,7 @@ export function isDecision(value: unknown): value is Decision {
  * rejecting) fails the attempt, to be retried with backoff; returning a
  * Decision says what to do without throwing.
  */
-export type Handler<Data = JsonValue> = (
+export type Handler<Data = JsonValue, Transaction = unknown> = (
   event: Event<Data>,
-  context: HandlerContext,
+  context: HandlerContext<Transaction>,
 ) => void | Decision | Promise<void | Decision>;

@@ -27,12 +27,12 @@ export type StartFromInput = 'beginning' | 'end' | { position: string } | { time
  */
 const DEFAULT_HEARTBEAT_MS = 250;
 
-export interface ConsumerOptions<Data = JsonValue> {
+export interface ConsumerOptions<Data = JsonValue, Transaction = unknown> {
   /** Names a kind of work. Members (processes) running the same name compete for its partitions. */
   name: string;
   /** What to read: `'log'`, `{ category: 'order' }` or `{ stream: 'order-1' }`. */
   sequence: SequenceInput;
-  handler: Handler<Data>;
+  handler: Handler<Data, Transaction>;
   /** Subject patterns (`order.*`, `order.>`). @defaultValue every subject */
   subjects?: string[];
   /**

@@ -43,13 +43,13 @@ export interface ReadPage {
   readonly longPoll?: boolean;
 }
 
-export interface AppendOptions {
+export interface AppendOptions<Transaction = unknown> {
   /**
    * The caller's own transaction (for PostgreSQL: a `pg` client inside
    * BEGIN, or a PGlite transaction). The events exist if and only if it
    * commits. Needs `capabilities.transactionalPublish`.
    */
-  readonly transaction?: unknown;
+  readonly transaction?: Transaction;
 }
 
 export interface CountRequest {
@@ -60,12 +60,15 @@ export interface CountRequest {
 }
 
 /** The log: the append-only ordered sequence of all events of one namespace. */
-export interface LogStore {
+export interface LogStore<Transaction = unknown> {
   /**
    * Appends in one round trip, atomically: all events or none. Events of one
    * stream get consecutive versions in input order.
    */
-  append(events: readonly PreparedEvent[], options?: AppendOptions): Promise<PublishedEvent[]>;
+  append(
+    events: readonly PreparedEvent[],
+    options?: AppendOptions<Transaction>,
+  ): Promise<PublishedEvent[]>;
   read(request: ReadRequest): Promise<ReadPage>;
   /** The position after which events not yet readable will appear: "the end, now". */
   end(): Promise<Position>;

@@ -120,7 +120,7 @@ export interface MembershipView {
   }[];
 }
 
-export interface Membership {
-  join(request: JoinRequest): Promise<MemberSession>;
+export interface Membership<Transaction = unknown> {
+  join(request: JoinRequest): Promise<MemberSession<Transaction>>;
   describe(consumer: string): Promise<MembershipView>;
 }

@@ -37,11 +37,19 @@ export interface ProviderCapabilities {
   readonly delayedEvents: boolean;
 }
 
-export interface Provider {
+/**
+ * A backend, opened. `Transaction` is the driver's own transaction object: what
+ * a publish may run in (`transactionalPublish`) and what an effectively-once
+ * handler writes through (`transactionalHandling`); `never` where the
+ * provider has none.
+ */
+export interface Provider<Transaction = unknown> {
   /** `postgres`, `pglite`, `memory`, ... */
   readonly kind: string;
+  /** Never set: carries `Transaction` for the types (`TransactionOf`). */
+  readonly transactionType?: Transaction;
   readonly capabilities: ProviderCapabilities;
-  readonly log: LogStore;
+  readonly log: LogStore<Transaction>;
   readonly positions: PositionStore;
   /** Retries, dead letters and cancellations: written only off the happy path. */
   readonly deliveries: DeliveryStore;
@@ -56,9 +64,9 @@ export interface Provider {
   readonly httpMembers?: MemberDirectory;
   /** Present when `capabilities.wakeups`. */
   readonly wakeups: WakeupSource | undefined;
-  readonly membership: Membership;
+  readonly membership: Membership<Transaction>;
   /** Present when `capabilities.delayedEvents`. */
-  readonly delayed: DelayedEvents | undefined;
+  readonly delayed: DelayedEvents<Transaction> | undefined;
   /** Pruning old events; absent where the provider cannot (`millrace.prune` then refuses). */
   readonly retention?: RetentionStore;
   close(): Promise<void>;
@@ -75,6 +83,11 @@ export interface ProviderContext {
  * `memory()`. `P` is what it opens: code that needs one provider's own
  * parts (the CLI's `migrate`) gets them typed, with no cast.
  */
+/** The transaction type of a provider (`unknown` when it does not say). */
+export type TransactionOf<P> = P extends { readonly transactionType?: infer Transaction }
+  ? Exclude<Transaction, undefined>
+  : unknown;
+
 export interface ProviderFactory<P extends Provider = Provider> {
   readonly kind: string;
   open(context?: ProviderContext): Promise<P>;

@@ -39,13 +39,16 @@ export interface ScheduledListRequest {
   readonly after?: string | undefined;
 }
 
-export interface ScheduledEventStore {
+export interface ScheduledEventStore<Transaction = unknown> {
   /**
    * Appends the events due now and keeps the delayed ones (`deliverAt` set),
    * atomically: all or none, in the caller's transaction if given. Answers
    * in input order.
    */
-  publish(events: readonly PreparedEvent[], options?: AppendOptions): Promise<PublishResult[]>;
+  publish(
+    events: readonly PreparedEvent[],
+    options?: AppendOptions<Transaction>,
+  ): Promise<PublishResult[]>;
   /** Waiting events in delivery order: `deliverAt`, then schedule order. */
   list(request: ScheduledListRequest): Promise<ListedScheduledEvent[]>;
   count(): Promise<number>;
@@ -64,8 +67,8 @@ export interface ScheduledEventStore {
 }
 
 /** Present on a provider when `capabilities.delayedEvents`. */
-export interface DelayedEvents {
-  readonly store: ScheduledEventStore;
+export interface DelayedEvents<Transaction = unknown> {
+  readonly store: ScheduledEventStore<Transaction>;
   /**
    * A new elector for the one process that delivers (a lease of its own, not
    * the allocator's), for one period of campaigning: schedulers campaign only

@@ -57,7 +57,7 @@ const REVOKE_SHARE = 0.5;
  */
 const MAX_HEARTBEAT_MS = 1000;
 
-export class KafkaMemberSession implements MemberSession {
+export class KafkaMemberSession implements MemberSession<never> {
   private assignment: Assignment = { generation: 0, partitions: [], grantedIn: {} };
   private readonly listeners = new Set<(assignment: Assignment) => void>();
   private client: GroupClient;

@@ -19,7 +19,7 @@ import { KafkaMemberSession } from './kafka-member-session.js';
 import type { KafkaRegistry } from './kafka-registry.js';
 import { readAnnouncement } from './sticky-assigner.js';
 
-export class KafkaMembership implements Membership {
+export class KafkaMembership implements Membership<never> {
   private readonly sessions = new Map<string, KafkaMemberSession>();
 
   constructor(
@@ -28,7 +28,7 @@ export class KafkaMembership implements Membership {
     private readonly logger: Logger,
   ) {}
 
-  async join(request: JoinRequest): Promise<MemberSession> {
+  async join(request: JoinRequest): Promise<MemberSession<never>> {
     const record = await this.registry.get(request.consumer);
     if (record === undefined) {
       throw new NotFoundError(`no consumer named ${JSON.stringify(request.consumer)}`, {

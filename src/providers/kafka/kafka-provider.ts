@@ -35,7 +35,9 @@ export const KAFKA_CAPABILITIES: ProviderCapabilities = {
   delayedEvents: false,
 };
 
-export class KafkaProvider implements Provider {
+export class KafkaProvider implements Provider<never> {
+  /** No transactions: a publish cannot run in one, nor a handler write through one. */
+  declare readonly transactionType?: never;
   readonly kind = 'kafka';
   readonly capabilities = KAFKA_CAPABILITIES;
   readonly log: KafkaLog;

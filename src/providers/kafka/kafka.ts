@@ -5,7 +5,7 @@
  * Kafka code, and need not install the client at all (it is an optional
  * peer dependency).
  */
-import type { ProviderFactory } from '../../core/contracts/provider.js';
+import type { Provider, ProviderFactory } from '../../core/contracts/provider.js';
 import { UnsupportedError } from '../../core/errors.js';
 import { defaultLogger, type Logger } from '../../core/logger.js';
 import { resolveKafkaOptions, type KafkaOptions } from './kafka-options.js';
@@ -15,7 +15,9 @@ export type { KafkaOptions } from './kafka-options.js';
 const KAFKA_CLIENT_PACKAGE = '@platformatic/kafka';
 
 /** A provider over a Kafka cluster: `kafka({ brokers: ['127.0.0.1:9092'] })`. */
-export function kafka(options: KafkaOptions & { logger?: Logger } = {}): ProviderFactory {
+export function kafka(
+  options: KafkaOptions & { logger?: Logger } = {},
+): ProviderFactory<Provider<never>> {
   const resolved = resolveKafkaOptions(options);
   return {
     kind: 'kafka',

@@ -48,7 +48,9 @@ export const MEMORY_CAPABILITIES: ProviderCapabilities = {
   delayedEvents: true,
 };
 
-export class MemoryProvider implements Provider {
+export class MemoryProvider implements Provider<never> {
+  /** No transactions: a publish cannot run in one, nor a handler write through one. */
+  declare readonly transactionType?: never;
   readonly kind = 'memory';
   readonly capabilities = MEMORY_CAPABILITIES;
   readonly log: MemoryLog;
@@ -59,7 +61,7 @@ export class MemoryProvider implements Provider {
   readonly retention: LogPruner;
   readonly wakeups: MemoryWakeups;
   readonly members: MemoryMembershipStore;
-  readonly membership: AllocatedMembership;
+  readonly membership: AllocatedMembership<never>;
   readonly delayed: DelayedEvents;
   private closed = false;
   private closing: Promise<void> | undefined;

@@ -10,7 +10,9 @@ import type { Database } from './database.js';
 import { translated } from './errors.js';
 import type { QueryBook } from './sql.js';
 
-export class PgPositions implements PositionStore, PositionWriter {
+export class PgPositions<Transaction = unknown>
+  implements PositionStore, PositionWriter<Transaction>
+{
   constructor(
     private readonly db: Database,
     private readonly book: QueryBook,
@@ -53,12 +55,13 @@ export class PgPositions implements PositionStore, PositionWriter {
     consumer: string,
     member: string,
     commit: PositionCommit,
-    work: (transaction: unknown) => Promise<TransactionalWork>,
+    work: (transaction: Transaction) => Promise<TransactionalWork>,
   ): Promise<unknown> {
     try {
       return await translated(() =>
         this.db.transaction(async (tx) => {
-          const done = await work(tx.raw);
+          // The driver's own transaction object: of the type the provider was opened with.
+          const done = await work(tx.raw as Transaction);
           if (!done.commit) throw new RolledBack(done.value);
           const rows = await tx.query<{ partition: number }>(this.book.get('positions_commit'), [
             consumer,

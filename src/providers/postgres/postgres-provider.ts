@@ -18,7 +18,7 @@ import { ValidationError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import type { Logger } from '../../core/logger.js';
 import type { Database } from './database.js';
 import { translated } from './errors.js';
@@ -95,16 +95,18 @@ export interface PgliteOptions extends SchemaOptions {
   db?: PGlite;
 }
 
-export class PostgresProvider implements Provider {
+/** `Transaction`: a `pg` client inside BEGIN (`postgres()`) or a PGlite transaction (`pglite()`). */
+export class PostgresProvider<Transaction = unknown> implements Provider<Transaction> {
+  declare readonly transactionType?: Transaction;
   readonly capabilities = POSTGRES_CAPABILITIES;
   readonly log: PgLog;
-  readonly positions: PgPositions;
+  readonly positions: PgPositions<Transaction>;
   readonly deliveries: PgDeliveries;
   readonly registry: PgRegistry;
   readonly keys: PgKeys;
   readonly httpMembers: PgMemberDirectory;
   readonly wakeups: PgWakeups;
-  readonly membership: AllocatedMembership;
+  readonly membership: AllocatedMembership<Transaction>;
   readonly members: PgMembershipStore;
   readonly delayed: DelayedEvents;
   readonly retention: LogPruner;
@@ -177,8 +179,11 @@ export class PostgresProvider implements Provider {
     return this.db.kind;
   }
 
-  static async open(db: Database, options: SchemaOptions & OpenOptions): Promise<PostgresProvider> {
-    const provider = new PostgresProvider(db, options);
+  static async open<Transaction>(
+    db: Database,
+    options: SchemaOptions & OpenOptions,
+  ): Promise<PostgresProvider<Transaction>> {
+    const provider = new PostgresProvider<Transaction>(db, options);
     try {
       if (options.migrate !== false) {
         provider.migration = await translated(() =>
@@ -208,7 +213,9 @@ export class PostgresProvider implements Provider {
 }
 
 /** A real PostgreSQL server. */
-export function postgres(options: PostgresOptions): ProviderFactory<PostgresProvider> {
+export function postgres(
+  options: PostgresOptions,
+): ProviderFactory<PostgresProvider<pg.ClientBase>> {
   sqlNames(options.schema ?? 'millrace');
   resolveAllocatorTiming(options, 'postgres');
   const given = [options.connectionString, options.pool, options.client].filter(
@@ -232,7 +239,9 @@ export function postgres(options: PostgresOptions): ProviderFactory<PostgresProv
 }
 
 /** Embedded PostgreSQL (PGlite): in memory, or in a directory. No server to run. */
-export function pglite(options: PgliteOptions = {}): ProviderFactory<PostgresProvider> {
+export function pglite(
+  options: PgliteOptions = {},
+): ProviderFactory<PostgresProvider<PGliteTransaction>> {
   sqlNames(options.schema ?? 'millrace');
   resolveAllocatorTiming(options, 'pglite');
   return {

@@ -39,7 +39,7 @@ function memberTerms(request: JoinRequest): MemberTerms {
   };
 }
 
-export class AllocatedMemberSession implements MemberSession {
+export class AllocatedMemberSession<Transaction = unknown> implements MemberSession<Transaction> {
   private assignment: Assignment = { generation: 0, partitions: [] };
   /** Partitions reported to the listeners and not released since: the caller may be working them. */
   private readonly reported = new Set<number>();
@@ -62,12 +62,12 @@ export class AllocatedMemberSession implements MemberSession {
   /** Present where the writer can store a position within the handler's transaction. */
   readonly commitWithin?: (
     commit: PositionCommit,
-    work: (transaction: unknown) => Promise<TransactionalWork>,
+    work: (transaction: Transaction) => Promise<TransactionalWork>,
   ) => Promise<unknown>;
 
   constructor(
     private readonly store: MembershipStore,
-    private readonly positions: PositionWriter,
+    private readonly positions: PositionWriter<Transaction>,
     private readonly request: JoinRequest,
     private readonly logger: Logger,
     private readonly hooks: {

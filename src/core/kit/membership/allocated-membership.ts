@@ -33,8 +33,8 @@ export interface MembershipSignals {
   onRebalanced?(consumer: string, result: RebalanceResult): void;
 }
 
-export class AllocatedMembership implements Membership {
-  private readonly sessions = new Set<AllocatedMemberSession>();
+export class AllocatedMembership<Transaction = unknown> implements Membership<Transaction> {
+  private readonly sessions = new Set<AllocatedMemberSession<Transaction>>();
   private readonly allocator: Allocator;
   private readonly logger: Logger;
   private started: Promise<void> | undefined;
@@ -44,7 +44,7 @@ export class AllocatedMembership implements Membership {
   constructor(
     private readonly store: MembershipStore,
     /** Where members' positions are stored, fenced by the store's assignments. */
-    private readonly positions: PositionWriter,
+    private readonly positions: PositionWriter<Transaction>,
     private readonly elector: LeaderElector,
     options: AllocatedMembershipOptions = {},
     private readonly signals: MembershipSignals = {},
@@ -63,12 +63,18 @@ export class AllocatedMembership implements Membership {
       }) ?? (() => undefined);
   }
 
-  async join(request: JoinRequest): Promise<MemberSession> {
+  async join(request: JoinRequest): Promise<MemberSession<Transaction>> {
     await this.start();
-    const session = new AllocatedMemberSession(this.store, this.positions, request, this.logger, {
-      closed: () => this.sessions.delete(session),
-      left: (consumer) => this.allocator.request(consumer),
-    });
+    const session = new AllocatedMemberSession<Transaction>(
+      this.store,
+      this.positions,
+      request,
+      this.logger,
+      {
+        closed: () => this.sessions.delete(session),
+        left: (consumer) => this.allocator.request(consumer),
+      },
+    );
     this.sessions.add(session);
     try {
       await session.open();
