@@ -1,11 +1,37 @@
 /**
  * Retention: pruning never deletes what a consumer has still to handle,
  * and says which consumer held it back; once the consumer is past, the
- * same prune deletes. Where a provider cannot prune, `prune` is refused.
+ * same prune deletes. Then the retention rules (test/support/retention-suite.ts;
+ * the memory provider runs them in test/unit), each test on a namespace of
+ * its own. Where a provider cannot prune, `prune` is refused.
  */
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import type { TargetInstance } from '../support/conformance/targets.js';
 import { SCENARIOS, conformance } from '../support/conformance/scenarios.js';
 import { Handlings, Workload } from '../support/conformance/workload.js';
+import { retentionSuite } from '../support/retention-suite.js';
+
+conformance(SCENARIOS.retention, (h) => {
+  const instances: TargetInstance[] = [];
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((instance) => instance.close()));
+  });
+  retentionSuite(h.target.name, async () => {
+    const instance = await h.target.setup();
+    instances.push(instance);
+    const { ageEvents } = instance;
+    if (ageEvents === undefined) {
+      throw new Error(`target ${h.target.name} claims retention but cannot age its events`);
+    }
+    return {
+      open: (options) => instance.open(options),
+      async publishAged(millrace, events, ageMs) {
+        const published = await millrace.publishBatch(events);
+        await ageEvents(published.at(-1)?.position ?? '0', ageMs);
+      },
+    };
+  });
+});
 
 conformance(SCENARIOS.retention, (h) => {
   it('keeps what a consumer has not handled, naming it, and prunes once it is past', async () => {

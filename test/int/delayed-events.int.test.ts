@@ -1,8 +1,8 @@
 /**
  * Delayed events on real PostgreSQL and PGlite: kept in scheduled_events
  * until due, then appended to the log by whichever instance holds the
- * 'scheduler' lease, each exactly once, in delivery order. The shared suite
- * (also run on the memory provider) and what only a database can do: the
+ * 'scheduler' lease, each exactly once, in delivery order. The shared rules
+ * run in the conformance suite; here, what only a database can do: the
  * outbox, and the HTTP API.
  */
 import type { PGlite } from '@electric-sql/pglite';
@@ -12,11 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Millrace } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { TEST_DATABASE_URL } from '../support/database.js';
-import { at, delayedEventsSuite, logged } from '../support/delayed-suite.js';
+import { at, logged } from '../support/delayed-suite.js';
 import { PROVIDERS, openBackend, type TestBackend } from '../support/providers.js';
 import { recordingLogger, waitFor } from '../support/wait.js';
-
-for (const name of PROVIDERS) delayedEventsSuite(name, () => openBackend(name));
 
 describe.each(PROVIDERS)('delayed events over HTTP on %s', (providerName) => {
   let backend: TestBackend;

@@ -1,6 +1,7 @@
 /**
- * Retention on real PostgreSQL and PGlite: the shared suite, then what only
- * the SQL provider has (deleting in batches).
+ * Retention on real PostgreSQL and PGlite beyond the shared rules (those run
+ * in the conformance suite): what only the SQL provider has (deleting in
+ * batches), and pruning over HTTP.
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { PgPrunableLog } from '../../src/providers/postgres/pg-retention.js';
 import { createServer } from '../../src/server/server.js';
 import type { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
 import { PROVIDERS, openBackend, type TestBackend } from '../support/providers.js';
-import { readAll, retentionSuite } from '../support/retention-suite.js';
+import { readAll } from '../support/retention-suite.js';
 
 const backends: TestBackend[] = [];
 afterEach(async () => {
@@ -24,22 +25,6 @@ async function backendOn(name: (typeof PROVIDERS)[number]): Promise<TestBackend>
 }
 
 for (const name of PROVIDERS) {
-  retentionSuite(name, async () => {
-    const backend = await backendOn(name);
-    return {
-      open: (options) => backend.open(options),
-      // Event times come from the database clock: publish, then move them back.
-      async publishAged(millrace, events, ageMs) {
-        const published = await millrace.publishBatch(events);
-        await backend.sql(
-          `UPDATE "${backend.schema}".events SET time = time - $1 * interval '1 millisecond'
-           WHERE position <= $2`,
-          [ageMs, published.at(-1)?.position],
-        );
-      },
-    };
-  });
-
   describe(`retention batches on ${name}`, () => {
     it('deletes in many short batches and stops where it should', async () => {
       const backend = await backendOn(name);

@@ -75,6 +75,12 @@ export interface TargetInstance {
    * the backend has no transactions to offer.
    */
   readonly transaction: (<T>(work: (transaction: unknown) => Promise<T>) => Promise<T>) | undefined;
+  /**
+   * Moves the time of every event up to `position` back by `ageMs`, for
+   * retention by age (event times come from the backend's clock); present
+   * on every target with `retention`.
+   */
+  readonly ageEvents?: (position: string, ageMs: number) => Promise<void>;
   /** Closes every Millrace it opened and drops the namespace where it can. */
   close(): Promise<void>;
 }
@@ -97,6 +103,14 @@ const SQL_CAPABILITIES: TargetCapabilities = {
  * session timeout (on PostgreSQL at once: its session ends).
  */
 const SQL_TIMING: TargetTiming = { settleMs: 30_000, sessionTimeoutMs: 2000, recoveryMs: 5000 };
+
+const PGLITE_SCHEMA = 'conformance';
+
+/** Moves the time of the events up to $2 back by $1 milliseconds. */
+function ageEventsSql(schema: string): string {
+  return `UPDATE "${schema}".events SET time = time - $1 * interval '1 millisecond'
+          WHERE position <= $2`;
+}
 
 /** Opens Millrace instances, quiet (their logs are kept, not printed), and closes them all at the end. */
 function opener(provider: () => MillraceOptions['provider']) {
@@ -150,6 +164,15 @@ export function postgresTarget(connectionString = TEST_DATABASE_URL): Conformanc
             await client.end();
           }
         },
+        async ageEvents(position, ageMs) {
+          const client = new pg.Client({ connectionString });
+          await client.connect();
+          try {
+            await client.query(ageEventsSql(spec.schema), [ageMs, position]);
+          } finally {
+            await client.end();
+          }
+        },
         async close() {
           await instances.closeAll();
           await dropSchema(spec.schema);
@@ -172,12 +195,15 @@ export function pgliteTarget(): ConformanceTarget {
     timing: SQL_TIMING,
     async setup() {
       const db = await freshPglite();
-      const instances = opener(() => pglite({ db, schema: 'conformance' }));
+      const instances = opener(() => pglite({ db, schema: PGLITE_SCHEMA }));
       return {
         open: instances.open,
         processSpec: undefined,
         transaction: <T>(work: (transaction: unknown) => Promise<T>) =>
           db.transaction((tx) => work(tx)),
+        async ageEvents(position, ageMs) {
+          await db.query(ageEventsSql(PGLITE_SCHEMA), [ageMs, position]);
+        },
         async close() {
           await instances.closeAll();
           await db.close();
