@@ -7,7 +7,7 @@ import { ClosedError } from '../../src/core/errors.js';
 import type { Event } from '../../src/core/event.js';
 import { comparePositions } from '../../src/core/position.js';
 import { Millrace } from '../../src/millrace.js';
-import { streamHash } from '../../src/providers/memory/stream-hash.js';
+import { streamHash } from '../../src/core/kit/stream-hash.js';
 import { memory } from '../../src/testing.js';
 import { recordingLogger, waitFor } from '../support/wait.js';
 

@@ -16,7 +16,7 @@ import { prepareBatch, type EventInput, type PreparedEvent } from '../../src/cor
 import type { JsonValue } from '../../src/core/json.js';
 import { Millrace } from '../../src/millrace.js';
 import { POSTGRES_CAPABILITIES } from '../../src/providers/postgres/postgres-provider.js';
-import { streamHash } from '../../src/providers/memory/stream-hash.js';
+import { streamHash } from '../../src/core/kit/stream-hash.js';
 import { memory } from '../../src/testing.js';
 import { waitFor } from '../support/wait.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PartitionPosition } from '../../src/core/contracts/positions.js';
 import { gcd, remapPositions } from '../../src/core/kit/repartition.js';
 import { comparePositions } from '../../src/core/position.js';
-import { streamHash } from '../../src/providers/memory/stream-hash.js';
+import { streamHash } from '../../src/core/kit/stream-hash.js';
 
 function positions(values: readonly number[]): PartitionPosition[] {
   return values.map((value, partition) => ({

@@ -17,6 +17,7 @@ import { UnsupportedError, ValidationError } from '../../core/errors.js';
 import type { PreparedEvent, PublishedEvent } from '../../core/event.js';
 import type { Event } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
+import { noSingleEnd, noSinglePositionAtTime } from '../../core/kit/per-partition-positions.js';
 import type { EventSequence } from '../../core/sequence.js';
 import { subjectMatcher } from '../../core/subjects.js';
 import type { KafkaCluster } from './kafka-cluster.js';
@@ -125,19 +126,11 @@ export class KafkaLog implements LogStore {
   }
 
   end(): Promise<Position> {
-    return Promise.reject(
-      new UnsupportedError('kafka positions are per partition: there is no single end of the log', {
-        reason: 'global_order_unsupported',
-      }),
-    );
+    return noSingleEnd('kafka');
   }
 
   positionAt(): Promise<Position> {
-    return Promise.reject(
-      new UnsupportedError('kafka positions are per partition: a time has no single position', {
-        reason: 'global_order_unsupported',
-      }),
-    );
+    return noSinglePositionAtTime('kafka');
   }
 
   /** Records after `after` in the partition (subjects are not counted apart: an upper bound). */

@@ -5,7 +5,7 @@
  * own state lives in compacted topics `<prefix>._consumers` and
  * `<prefix>._deliveries` (a `_` cannot start a category, so they never clash).
  */
-import { ValidationError } from '../../core/errors.js';
+import { integerOption, optionError } from '../../core/kit/provider-options.js';
 
 export interface KafkaOptions {
   /** Bootstrap brokers, `host:port`. @defaultValue ['127.0.0.1:9092'] */
@@ -35,20 +35,9 @@ const PREFIX = /^[A-Za-z0-9_-]{1,100}$/;
 const BROKER = /^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$/;
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
-function invalid(option: string, message: string): ValidationError {
-  return new ValidationError(`kafka option ${option} ${message}`, {
-    reason: 'invalid_option',
-    details: { option },
-  });
-}
-
-function integer(option: string, value: unknown, fallback: number, min: number, max: number) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(option, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+const invalid = (option: string, message: string) => optionError('kafka', option, message);
+const integer = (option: string, value: unknown, fallback: number, min: number, max: number) =>
+  integerOption('kafka', option, value, fallback, min, max);
 
 export function resolveKafkaOptions(options: KafkaOptions = {}): ResolvedKafkaOptions {
   const brokers = options.brokers ?? ['127.0.0.1:9092'];

@@ -12,8 +12,14 @@ import type {
   StartFrom,
 } from '../../core/contracts/registry.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
+import {
+  newStoredConsumer,
+  reregistered,
+  toConsumerRecord,
+  type StoredConsumer,
+} from '../../core/kit/stored-consumers.js';
 import type { Position } from '../../core/position.js';
-import { describeSequence, parseSequence } from '../../core/sequence.js';
+import { parseSequence } from '../../core/sequence.js';
 import type { KafkaCluster } from './kafka-cluster.js';
 import type { KafkaDeliveries } from './kafka-deliveries.js';
 import type { KafkaGroupOffsets } from './kafka-group-offsets.js';
@@ -21,30 +27,8 @@ import { categoryOf } from './kafka-log.js';
 import type { KafkaOffsets } from './kafka-offsets.js';
 import type { KafkaTable } from './kafka-table.js';
 
-export interface StoredConsumer {
-  readonly name: string;
-  readonly sequence: string;
-  readonly subjects: readonly string[];
-  readonly partitions: number;
-  readonly maxAttempts: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
 export function decodeConsumer(json: unknown): StoredConsumer {
   return json as StoredConsumer;
-}
-
-function toRecord(stored: StoredConsumer): ConsumerRecord {
-  return {
-    name: stored.name,
-    sequence: parseSequence(stored.sequence),
-    subjects: [...stored.subjects],
-    partitions: stored.partitions,
-    maxAttempts: stored.maxAttempts,
-    createdAt: new Date(stored.createdAt),
-    updatedAt: new Date(stored.updatedAt),
-  };
 }
 
 export class KafkaRegistry implements ConsumerRegistry {
@@ -72,45 +56,18 @@ export class KafkaRegistry implements ConsumerRegistry {
     }
     const existing = await this.table.get(definition.name);
     const now = new Date().toISOString();
-    const requested = describeSequence(definition.sequence);
     if (existing === undefined) {
       const group = this.cluster.names.group(definition.name);
       // Set before the definition exists: a member that sees the definition finds its start.
       await this.groups.set(group, topic, await this.offsets.resolve(topic, from, partitions));
-      const stored: StoredConsumer = {
-        name: definition.name,
-        sequence: requested,
-        subjects: [...definition.subjects],
-        partitions,
-        maxAttempts: definition.maxAttempts,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const stored = newStoredConsumer(definition, partitions, now);
       await this.table.write([[definition.name, stored]]);
-      return toRecord(stored);
+      return toConsumerRecord(stored);
     }
-    if (existing.sequence !== requested) {
-      throw new ConflictError(
-        `consumer ${JSON.stringify(definition.name)} reads ${existing.sequence}, not ${requested}: choose another name for another sequence`,
-        false,
-        {
-          reason: 'consumer_sequence_mismatch',
-          details: { registered: existing.sequence, requested },
-        },
-      );
-    }
-    const same =
-      existing.maxAttempts === definition.maxAttempts &&
-      existing.subjects.join('\n') === definition.subjects.join('\n');
-    if (same) return toRecord(existing);
-    const updated: StoredConsumer = {
-      ...existing,
-      subjects: [...definition.subjects],
-      maxAttempts: definition.maxAttempts,
-      updatedAt: now,
-    };
+    const updated = reregistered(existing, definition, now);
+    if (updated === undefined) return toConsumerRecord(existing);
     await this.table.write([[definition.name, updated]]);
-    return toRecord(updated);
+    return toConsumerRecord(updated);
   }
 
   /**
@@ -143,11 +100,11 @@ export class KafkaRegistry implements ConsumerRegistry {
 
   async get(name: string): Promise<ConsumerRecord | undefined> {
     const stored = await this.table.get(name);
-    return stored === undefined ? undefined : toRecord(stored);
+    return stored === undefined ? undefined : toConsumerRecord(stored);
   }
 
   async list(): Promise<ConsumerRecord[]> {
     const rows = await this.table.snapshot();
-    return [...rows.values()].map(toRecord).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [...rows.values()].map(toConsumerRecord).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 }

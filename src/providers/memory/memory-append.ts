@@ -7,7 +7,7 @@
 import { ConflictError } from '../../core/errors.js';
 import type { PreparedEvent, PublishedEvent } from '../../core/event.js';
 import type { MemoryData, StoredEvent } from './memory-data.js';
-import { streamHash } from './stream-hash.js';
+import { streamHash } from '../../core/kit/stream-hash.js';
 
 export function appendEvents(data: MemoryData, events: readonly PreparedEvent[]): StoredEvent[] {
   const stored = plan(data, events);

@@ -14,7 +14,7 @@ import type { MemoryData } from './memory-data.js';
 import { scan, toEvent } from './memory-scan.js';
 import type { MemoryWakeups } from './memory-wakeups.js';
 import { promised } from '../../core/kit/promised.js';
-import { streamHash } from './stream-hash.js';
+import { streamHash } from '../../core/kit/stream-hash.js';
 
 /**
  * The log in memory. Every append is readable the moment it returns (there

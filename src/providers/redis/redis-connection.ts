@@ -1,0 +1,93 @@
+/**
+ * The provider's connections to one Redis server or a Redis Cluster, and its
+ * Lua scripts. One shared connection carries every ordinary command (ioredis
+ * pipelines them); a read that blocks (`XREAD BLOCK`) takes a connection of
+ * its own from a small pool, since a blocked connection answers nothing
+ * else. Scripts go by EVALSHA, loaded on first use on each node; on a
+ * cluster each runs on the node that holds its keys' slot (they share one
+ * hash tag, see redis-keys.ts).
+ */
+import { Cluster, Redis, type RedisOptions as ClientOptions } from 'ioredis';
+import { scripts, type ScriptName } from './lua/generated.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
+
+export type RedisClient = Redis | Cluster;
+
+/** Replies as ioredis gives them: strings, numbers, nulls and arrays of them. */
+export type Reply = string | number | null | Reply[];
+
+const CLIENT_OPTIONS: ClientOptions = {
+  // Commands wait for a reconnect rather than fail at once; callers retry on their own terms.
+  maxRetriesPerRequest: 2,
+  enableAutoPipelining: true,
+  lazyConnect: true,
+};
+
+export class RedisConnection {
+  readonly client: RedisClient;
+  private readonly idle: RedisClient[] = [];
+  private readonly lent = new Set<RedisClient>();
+  private closed = false;
+
+  constructor(readonly options: ResolvedRedisOptions) {
+    this.client = open(options);
+    for (const [name, script] of Object.entries(scripts)) {
+      this.client.defineCommand(name, { numberOfKeys: script.keys, lua: script.lua });
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  /** Runs one of the provider's scripts. */
+  run(
+    name: ScriptName,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<Reply> {
+    const command = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<Reply>>)[
+      name
+    ];
+    if (command === undefined) throw new Error(`no script ${name}`);
+    return command.call(this.client, ...keys, ...args);
+  }
+
+  /** A connection for one blocking command; give it back with `release`. */
+  async borrow(): Promise<RedisClient> {
+    const ready = this.idle.pop();
+    if (ready !== undefined) {
+      this.lent.add(ready);
+      return ready;
+    }
+    const fresh: RedisClient =
+      this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
+    this.lent.add(fresh);
+    if (fresh.status === 'wait') await fresh.connect();
+    return fresh;
+  }
+
+  release(client: RedisClient): void {
+    this.lent.delete(client);
+    if (this.closed || this.idle.length >= 16) client.disconnect();
+    else this.idle.push(client);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const client of [...this.idle, ...this.lent]) client.disconnect();
+    this.idle.length = 0;
+    this.lent.clear();
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+function open(options: ResolvedRedisOptions): RedisClient {
+  if (options.nodes !== undefined) {
+    return new Cluster(
+      options.nodes.map((n) => ({ host: n.host, port: n.port })),
+      { redisOptions: CLIENT_OPTIONS, lazyConnect: true, enableAutoPipelining: true },
+    );
+  }
+  return new Redis(options.url as string, CLIENT_OPTIONS);
+}

@@ -1,0 +1,88 @@
+/**
+ * Every key the provider writes, in one place. Keys that one script touches
+ * together share a hash tag (the part in braces), so on a cluster they sit in
+ * one slot and no script meets CROSSSLOT:
+ * - `{<prefix>}:...`: the namespace's own records (categories, consumers,
+ *   API keys, leases);
+ * - `{<prefix>:l:<category>:<partition>}:...`: one partition of a category:
+ *   its Redis stream (`log`), its streams' versions (`heads`) and the ids of
+ *   its events (`ids`, for duplicate ids and retried publishes). Partitions
+ *   spread across slots;
+ * - `{<prefix>:c:<consumer>}:...`: one consumer: its generation and the
+ *   allocator's term (`meta`), its members, who owns each partition
+ *   (`owners`), its positions and its delivery records, so a commit is
+ *   fenced by the assignment in the same script.
+ * Names reach here validated (categories and consumers have no braces or
+ * colons; the prefix neither).
+ */
+export interface PartitionKeys {
+  readonly log: string;
+  readonly heads: string;
+  readonly ids: string;
+}
+
+export interface ConsumerKeys {
+  readonly meta: string;
+  readonly members: string;
+  readonly owners: string;
+  readonly positions: string;
+  readonly deliveries: string;
+}
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  private get namespace(): string {
+    return `{${this.prefix}}`;
+  }
+
+  /** category → its partition count, fixed when the category is first met. */
+  get categories(): string {
+    return `${this.namespace}:categories`;
+  }
+
+  /** consumer name → its registry record (JSON). */
+  get consumers(): string {
+    return `${this.namespace}:consumers`;
+  }
+
+  /** API key id → its record (JSON, the secret hashed). */
+  get apiKeys(): string {
+    return `${this.namespace}:api-keys`;
+  }
+
+  /** A leader lease (`allocator`, `scheduler`), and the counter of its terms. */
+  lease(name: string): { readonly lease: string; readonly terms: string } {
+    return { lease: `${this.namespace}:lease:${name}`, terms: `${this.namespace}:terms` };
+  }
+
+  /** Where publishes are announced, so idle readers wake (one channel per namespace). */
+  get wakeChannel(): string {
+    return `${this.namespace}:wake`;
+  }
+
+  /**
+   * Where changes of membership and allocation are announced (the consumer's
+   * name, or `*` for every consumer), so members re-read their assignment and
+   * the leader rebalances at once (one channel per namespace).
+   */
+  get membersChannel(): string {
+    return `${this.namespace}:members`;
+  }
+
+  partition(category: string, partition: number): PartitionKeys {
+    const tag = `{${this.prefix}:l:${category}:${partition}}`;
+    return { log: `${tag}:log`, heads: `${tag}:heads`, ids: `${tag}:ids` };
+  }
+
+  consumer(name: string): ConsumerKeys {
+    const tag = `{${this.prefix}:c:${name}}`;
+    return {
+      meta: `${tag}:meta`,
+      members: `${tag}:members`,
+      owners: `${tag}:owners`,
+      positions: `${tag}:positions`,
+      deliveries: `${tag}:deliveries`,
+    };
+  }
+}
