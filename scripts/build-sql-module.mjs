@@ -58,7 +58,8 @@ const scripts = readdirSync(luaRoot)
     if (!/^[a-z0-9_]+\.lua$/.test(file)) throw new Error(`script ${file}: expected snake_case.lua`);
     const text = readFileSync(join(luaRoot, file), 'utf8');
     const keys = /^-- keys: (\d+)$/m.exec(text);
-    if (!keys) throw new Error(`script ${file}: say how many arguments are keys in a "-- keys: N" line`);
+    if (!keys)
+      throw new Error(`script ${file}: say how many arguments are keys in a "-- keys: N" line`);
     return { name: file.slice(0, -4), keys: Number(keys[1]), text };
   });
 writeIfChanged(

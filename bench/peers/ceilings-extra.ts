@@ -82,7 +82,7 @@ export interface RedisCeilings {
 
 /** Redis' persistence, from CONFIG GET appendonly, appendfsync and save. */
 async function describePersistence(redis: Redis): Promise<string> {
-  const get = async (name: string) => ((await redis.config('GET', name)))[1] ?? '';
+  const get = async (name: string) => (await redis.config('GET', name))[1] ?? '';
   const appendonly = await get('appendonly');
   const appendfsync = await get('appendfsync');
   const save = (await get('save')).trim();

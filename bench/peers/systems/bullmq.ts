@@ -176,8 +176,8 @@ async function persist(url: string, fsync: AppendFsync): Promise<string> {
   try {
     await redis.connect();
     const before = {
-      appendonly: ((await redis.config('GET', 'appendonly')))[1] as string,
-      appendfsync: ((await redis.config('GET', 'appendfsync')))[1] as string,
+      appendonly: (await redis.config('GET', 'appendonly'))[1] as string,
+      appendfsync: (await redis.config('GET', 'appendfsync'))[1] as string,
     };
     await redis.config('SET', 'appendonly', 'yes', 'appendfsync', fsync);
     for (;;) {

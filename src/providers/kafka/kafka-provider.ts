@@ -12,7 +12,7 @@ import type { Provider, ProviderCapabilities } from '../../core/contracts/provid
 import { ConnectionError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { KafkaCluster } from './kafka-cluster.js';
-import { decodeDelivery, KafkaDeliveries } from './kafka-deliveries.js';
+import { decodeDelivery, TabledDeliveries } from '../../core/kit/deliveries/tabled-deliveries.js';
 import { KafkaGroupOffsets } from './kafka-group-offsets.js';
 import { KafkaLog } from './kafka-log.js';
 import { KafkaMembership } from './kafka-membership.js';
@@ -20,7 +20,7 @@ import { KafkaOffsets } from './kafka-offsets.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { KafkaPositions } from './kafka-positions.js';
 import { decodeConsumer, KafkaRegistry } from './kafka-registry.js';
-import { KafkaKeys, decodeKey } from './kafka-keys.js';
+import { TabledKeys, decodeKey } from '../../core/kit/keys/tabled-keys.js';
 import { KafkaTable } from './kafka-table.js';
 
 export const KAFKA_CAPABILITIES: ProviderCapabilities = {
@@ -42,9 +42,9 @@ export class KafkaProvider implements Provider<never> {
   readonly capabilities = KAFKA_CAPABILITIES;
   readonly log: KafkaLog;
   readonly positions: KafkaPositions;
-  readonly deliveries: KafkaDeliveries;
+  readonly deliveries: TabledDeliveries;
   readonly registry: KafkaRegistry;
-  readonly keys: KafkaKeys;
+  readonly keys: TabledKeys;
   readonly membership: KafkaMembership;
   readonly wakeups = undefined;
   readonly delayed = undefined;
@@ -61,9 +61,9 @@ export class KafkaProvider implements Provider<never> {
     const deliveries = new KafkaTable(cluster, cluster.names.deliveriesTopic, decodeDelivery);
     const keys = new KafkaTable(cluster, cluster.names.keysTopic, decodeKey);
     this.tables = [consumers, deliveries, keys] as KafkaTable<unknown>[];
-    this.keys = new KafkaKeys(keys);
+    this.keys = new TabledKeys(keys);
     this.log = new KafkaLog(cluster, offsets);
-    this.deliveries = new KafkaDeliveries(deliveries);
+    this.deliveries = new TabledDeliveries(deliveries);
     this.registry = new KafkaRegistry(cluster, consumers, offsets, groups, this.deliveries);
     this.membership = new KafkaMembership(cluster, this.registry, logger);
     this.positions = new KafkaPositions(cluster, this.registry, groups);

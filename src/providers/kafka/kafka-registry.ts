@@ -21,7 +21,7 @@ import {
 import type { Position } from '../../core/position.js';
 import { parseSequence } from '../../core/sequence.js';
 import type { KafkaCluster } from './kafka-cluster.js';
-import type { KafkaDeliveries } from './kafka-deliveries.js';
+import type { TabledDeliveries } from '../../core/kit/deliveries/tabled-deliveries.js';
 import type { KafkaGroupOffsets } from './kafka-group-offsets.js';
 import { categoryOf } from './kafka-log.js';
 import type { KafkaOffsets } from './kafka-offsets.js';
@@ -37,7 +37,7 @@ export class KafkaRegistry implements ConsumerRegistry {
     private readonly table: KafkaTable<StoredConsumer>,
     private readonly offsets: KafkaOffsets,
     private readonly groups: KafkaGroupOffsets,
-    private readonly deliveries: KafkaDeliveries,
+    private readonly deliveries: TabledDeliveries,
   ) {}
 
   async register(

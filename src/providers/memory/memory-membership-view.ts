@@ -4,6 +4,7 @@
  * assignments_load, lease_get), from memory.
  */
 import type { LeaderView, MembershipView } from '../../core/contracts/membership.js';
+import { membershipView } from '../../core/kit/membership/membership-view.js';
 import type { MembershipData } from './memory-membership-data.js';
 
 export function describeMembership(
@@ -11,28 +12,16 @@ export function describeMembership(
   consumer: string,
   now: number,
 ): MembershipView {
+  const members = [...(data.members.get(consumer)?.values() ?? [])].map((m) => ({
+    id: m.id,
+    host: m.host,
+    pid: m.pid,
+    joinedAt: new Date(m.joinedAt),
+    heartbeatAt: new Date(m.heartbeatAt),
+    expiresAt: new Date(m.expiresAt),
+  }));
   const owners = data.assignments.get(consumer) ?? [];
-  const members = [...(data.members.get(consumer)?.values() ?? [])]
-    .sort((a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((m) => {
-      const mine = owners.filter((o) => o.member === m.id);
-      return {
-        id: m.id,
-        host: m.host,
-        pid: m.pid,
-        owned: mine.filter((o) => !o.revoking).map((o) => o.partition),
-        revoking: mine.filter((o) => o.revoking).map((o) => o.partition),
-        joinedAt: new Date(m.joinedAt),
-        heartbeatAt: new Date(m.heartbeatAt),
-        expiresAt: new Date(m.expiresAt),
-      };
-    });
-  return {
-    generation: data.generation(consumer),
-    leader: leader(data, now),
-    members,
-    owners: owners.map((o) => ({ partition: o.partition, member: o.member, revoking: o.revoking })),
-  };
+  return membershipView(data.generation(consumer), members, owners, leader(data, now));
 }
 
 function leader(data: MembershipData, now: number): LeaderView | undefined {

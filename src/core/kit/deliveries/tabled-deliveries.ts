@@ -1,9 +1,10 @@
 /**
- * Delivery records (retries, dead letters, cancellations) on Kafka: one
- * compacted `<prefix>._deliveries` topic keyed by consumer and event id,
- * where a tombstone removes a record. Only failures are written, so it
- * stays small; every process reads it into memory and answers queries
- * there with the kit's DeliveryIndex, the rules every provider keeps.
+ * Delivery records (retries, dead letters, cancellations) kept as rows of a
+ * key-value table outside SQL: Kafka's compacted `<prefix>._deliveries`
+ * topic (a tombstone removes a row), a Redis hash per consumer. Rows are
+ * keyed by consumer and event id and hold JSON. Only failures are written,
+ * so a table stays small; queries read it and are answered with the
+ * DeliveryIndex, the rules every provider keeps.
  */
 import type {
   DeliveryFilter,
@@ -11,15 +12,22 @@ import type {
   DeliveryRecord,
   DeliveryStore,
   DeliveryUpdate,
-} from '../../core/contracts/deliveries.js';
-import { deliveryMatcher } from '../../core/kit/deliveries/delivery-filter.js';
-import type { Position } from '../../core/position.js';
-import { DeliveryIndex } from '../../core/kit/deliveries/delivery-index.js';
-import type { KafkaTable } from './kafka-table.js';
+} from '../../contracts/deliveries.js';
+import { deliveryMatcher } from './delivery-filter.js';
+import type { Position } from '../../position.js';
+import { DeliveryIndex } from './delivery-index.js';
 
 type Row = DeliveryRecord;
 
-const keyOf = (consumer: string, eventId: string) => `${consumer} ${eventId}`;
+/** The rows, keyed by `deliveryKey(consumer, eventId)`; writing undefined removes one. */
+export interface DeliveryTable {
+  /** Every row, or where the table can narrow it, those of one consumer. */
+  snapshot(consumer?: string): Promise<ReadonlyMap<string, Row>>;
+  write(entries: readonly (readonly [string, Row | undefined])[]): Promise<void>;
+}
+
+export const deliveryKey = (consumer: string, eventId: string) => `${consumer} ${eventId}`;
+const keyOf = deliveryKey;
 
 /** JSON turned dates into strings: bring them back. */
 export function decodeDelivery(json: unknown): Row {
@@ -34,11 +42,11 @@ export function decodeDelivery(json: unknown): Row {
   };
 }
 
-export class KafkaDeliveries implements DeliveryStore {
-  constructor(private readonly table: KafkaTable<Row>) {}
+export class TabledDeliveries implements DeliveryStore {
+  constructor(private readonly table: DeliveryTable) {}
 
   async save(consumer: string, updates: readonly DeliveryUpdate[]): Promise<void> {
-    const rows = await this.table.snapshot();
+    const rows = await this.table.snapshot(consumer);
     const now = new Date();
     await this.table.write(
       updates.map((update) => {
@@ -50,13 +58,13 @@ export class KafkaDeliveries implements DeliveryStore {
   }
 
   async remove(consumer: string, eventIds: readonly string[]): Promise<void> {
-    const rows = await this.table.snapshot();
+    const rows = await this.table.snapshot(consumer);
     const known = eventIds.map((id) => keyOf(consumer, id)).filter((key) => rows.has(key));
     await this.table.write(known.map((key) => [key, undefined]));
   }
 
   async loadAfter(consumer: string, partition: number, after: Position): Promise<DeliveryRecord[]> {
-    return (await this.view()).loadAfter(consumer, partition, after);
+    return (await this.view(consumer)).loadAfter(consumer, partition, after);
   }
 
   async dueReplays(
@@ -64,11 +72,11 @@ export class KafkaDeliveries implements DeliveryStore {
     partitions: readonly number[],
     limit: number,
   ): Promise<DeliveryRecord[]> {
-    return (await this.view()).dueReplays(consumer, partitions, limit);
+    return (await this.view(consumer)).dueReplays(consumer, partitions, limit);
   }
 
   async list(filter: DeliveryFilter, limit: number, after?: string): Promise<DeliveryPage> {
-    return (await this.view()).list(filter, limit, after);
+    return (await this.view(filter.consumer)).list(filter, limit, after);
   }
 
   async retry(filter: DeliveryFilter): Promise<number> {
@@ -91,7 +99,7 @@ export class KafkaDeliveries implements DeliveryStore {
 
   /** A reset forgets pending retries of the consumer; dead letters stay. */
   async forgetRetries(consumer: string): Promise<void> {
-    const rows = await this.table.snapshot();
+    const rows = await this.table.snapshot(consumer);
     const retrying = [...rows.values()].filter(
       (r) => r.consumer === consumer && r.state === 'retryable',
     );
@@ -101,7 +109,7 @@ export class KafkaDeliveries implements DeliveryStore {
   /** Dead letters and cancelled deliveries matching the filter. */
   private async settled(filter: DeliveryFilter): Promise<Row[]> {
     const matches = deliveryMatcher(filter);
-    const rows = await this.table.snapshot();
+    const rows = await this.table.snapshot(filter.consumer);
     return [...rows.values()].filter(
       (r) =>
         r.state !== 'retryable' &&
@@ -111,9 +119,9 @@ export class KafkaDeliveries implements DeliveryStore {
   }
 
   /** The rows grouped by consumer, queried with the kit's rules. */
-  private async view(): Promise<DeliveryIndex> {
+  private async view(consumer?: string): Promise<DeliveryIndex> {
     const grouped = new Map<string, Map<string, DeliveryRecord>>();
-    for (const row of (await this.table.snapshot()).values()) {
+    for (const row of (await this.table.snapshot(consumer)).values()) {
       let mine = grouped.get(row.consumer);
       if (mine === undefined) grouped.set(row.consumer, (mine = new Map<string, DeliveryRecord>()));
       mine.set(row.event.id, row);

@@ -1,6 +1,7 @@
 /**
- * API keys in a compacted topic (`<prefix>._keys`), read into memory like
- * the registry: every server over the cluster sees the same keys.
+ * API keys kept as rows of a key-value table outside SQL (Kafka's compacted
+ * `<prefix>._keys` topic, a Redis hash): every server over the backend sees
+ * the same keys. Only the secret's hash is stored.
  */
 import type {
   ApiKeyRecord,
@@ -8,8 +9,14 @@ import type {
   KeyStore,
   NewApiKey,
   StoredApiKey,
-} from '../../core/contracts/keys.js';
-import type { KafkaTable } from './kafka-table.js';
+} from '../../contracts/keys.js';
+
+/** The rows, by key id. */
+export interface KeyTable {
+  get(id: string): Promise<StoredKey | undefined>;
+  snapshot(): Promise<ReadonlyMap<string, StoredKey>>;
+  write(entries: readonly (readonly [string, StoredKey])[]): Promise<void>;
+}
 
 export interface StoredKey {
   readonly id: string;
@@ -35,8 +42,8 @@ function toRecord(stored: StoredKey): ApiKeyRecord {
   };
 }
 
-export class KafkaKeys implements KeyStore {
-  constructor(private readonly table: KafkaTable<StoredKey>) {}
+export class TabledKeys implements KeyStore {
+  constructor(private readonly table: KeyTable) {}
 
   async create(key: NewApiKey): Promise<ApiKeyRecord> {
     const stored: StoredKey = {
