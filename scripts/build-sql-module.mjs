@@ -3,7 +3,8 @@
 // scripts, into one TypeScript module each, so nothing is read from disk at
 // run time and the package ships no loose files. Migrations keep their number
 // and name; queries and scripts are keyed by file name, and a script says how
-// many of its arguments are keys in a `-- keys: N` line.
+// many of its arguments are keys in a `-- keys: N` line (`dynamic`: the caller
+// says, call by call).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -57,10 +58,10 @@ const scripts = readdirSync(luaRoot)
   .map((file) => {
     if (!/^[a-z0-9_]+\.lua$/.test(file)) throw new Error(`script ${file}: expected snake_case.lua`);
     const text = readFileSync(join(luaRoot, file), 'utf8');
-    const keys = /^-- keys: (\d+)$/m.exec(text);
+    const keys = /^-- keys: (\d+|dynamic)$/m.exec(text);
     if (!keys)
       throw new Error(`script ${file}: say how many arguments are keys in a "-- keys: N" line`);
-    return { name: file.slice(0, -4), keys: Number(keys[1]), text };
+    return { name: file.slice(0, -4), keys: keys[1] === 'dynamic' ? null : Number(keys[1]), text };
   });
 writeIfChanged(
   join(luaRoot, 'generated.ts'),

@@ -15,7 +15,11 @@ conformance(SCENARIOS.deliveryRules, (h) => {
       const instance = await h.target.setup({ partitions: 1 });
       return { open: () => instance.open(), close: () => instance.close() };
     },
-    // A group's offsets are set only while it is empty where the backend allocates (Kafka).
-    { resetWhileRunning: h.target.capabilities.allocation === 'millrace' },
+    {
+      // A group's offsets are set only while it is empty where the backend allocates (Kafka).
+      resetWhileRunning: h.target.capabilities.allocation === 'millrace',
+      // Where positions are per partition, a category's partitions are the backend's.
+      categoryPartitions: h.target.capabilities.globalOrder ? undefined : 1,
+    },
   );
 });

@@ -6,7 +6,12 @@
 import { expect, it } from 'vitest';
 import { UnsupportedError } from '../../src/index.js';
 import { SCENARIOS, conformance } from '../support/conformance/scenarios.js';
-import { Handlings, Workload, expectEachOnce } from '../support/conformance/workload.js';
+import {
+  Handlings,
+  Workload,
+  expectEachOnce,
+  readCategory,
+} from '../support/conformance/workload.js';
 
 conformance(
   SCENARIOS.optimisticConcurrency,
@@ -23,7 +28,7 @@ conformance(
           { stream, subject: 'order.paid', data: {}, expectedVersion: 0 },
         ]),
       ).rejects.toMatchObject({ code: 'conflict', reason: 'version_conflict' });
-      const { events } = await millrace.read({ sequence: { category } });
+      const events = await readCategory(millrace, category, await h.instance());
       expect(events.map((e) => [e.stream, e.subject, e.version])).toEqual([
         [stream, 'order.created', 0],
         [stream, 'order.paid', 1],

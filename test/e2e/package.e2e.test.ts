@@ -3,7 +3,7 @@
  * into an empty application from the registry's dependencies, and then the
  * README's commands for that case, `npx millrace start` and `npx millrace
  * publish`, as written, and its entry points (`millrace`, `millrace/postgres`,
- * `millrace/kafka`, `millrace/testing`) imported by the application. The
+ * `millrace/kafka`, `millrace/redis`, `millrace/testing`) imported by the application. The
  * Kafka client is an optional peer dependency, so it must not be installed,
  * and nothing installed may ask for another Node.
  */
@@ -50,9 +50,10 @@ describe('npm install millrace, then npx millrace', () => {
     await server?.stop();
   });
 
-  it('installs without the Kafka client and without an engine warning', () => {
+  it('installs without the Kafka and Redis clients and without an engine warning', () => {
     expect(existsSync(join(app, 'node_modules', 'millrace', 'dist', 'cli', 'main.js'))).toBe(true);
     expect(existsSync(join(app, 'node_modules', '@platformatic', 'kafka'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(false);
     expect(installLog).not.toContain('EBADENGINE');
   });
 
@@ -61,11 +62,14 @@ describe('npm install millrace, then npx millrace', () => {
       const root = await import('millrace');
       const pg = await import('millrace/postgres');
       const kafka = await import('millrace/kafka');
+      const redis = await import('millrace/redis');
       const testing = await import('millrace/testing');
       console.log(JSON.stringify({
         root: typeof root.Millrace.open,
         postgres: [typeof pg.postgres, typeof pg.pglite, pg.pglite === root.pglite],
         kafka: [typeof kafka.kafka, kafka.kafka({ brokers: ['127.0.0.1:1'] }).kind],
+        redis: [typeof redis.redis, redis.redis({ url: 'redis://127.0.0.1:1' }).kind],
+        redisOpened: await redis.redis({ url: 'redis://127.0.0.1:1' }).open().catch((e) => e.reason),
         testing: typeof testing.memory,
       }));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
@@ -75,6 +79,9 @@ describe('npm install millrace, then npx millrace', () => {
       root: 'function',
       postgres: ['function', 'function', true],
       kafka: ['function', 'kafka'],
+      redis: ['function', 'redis'],
+      // Opening needs the client, which the application did not install.
+      redisOpened: 'redis_client_missing',
       testing: 'function',
     });
   });

@@ -89,10 +89,29 @@ describe('the redis log', () => {
     expect(page.events.map((e) => e.version)).toEqual([0, 1]);
   });
 
+  it('lands a batch across partitions whole or not at all on one server', async () => {
+    const other = ['order-2', 'order-3', 'order-4', 'order-5', 'order-6'].find(
+      (stream) => partitionOf(stream) !== partitionOf('order-1'),
+    ) as string;
+    await append([{ stream: 'order-1', subject: 'order.placed', data: 0 }]);
+    await expect(
+      append([
+        { stream: other, subject: 'order.placed', data: 1 },
+        { stream: 'order-1', subject: 'order.paid', data: 2, expectedVersion: 5 },
+      ]),
+    ).rejects.toMatchObject({ reason: 'version_conflict' });
+    expect((await readPartition(partitionOf(other))).events).toEqual([]);
+    const both = await append([
+      { stream: other, subject: 'order.placed', data: 1 },
+      { stream: 'order-1', subject: 'order.paid', data: 2, expectedVersion: 0 },
+    ]);
+    expect(both.map((p) => p.version)).toEqual([0, 1]);
+  });
+
   it('answers a retried call with what the first one stored, storing nothing twice', async () => {
     const { log: stream, heads, ids } = keys.partition('order', partitionOf('order-9'));
     await connection.run('category_partitions', [keys.categories], ['order', 4]);
-    const args = ['1', 'id-1', 'order-9', 'order.placed', '', '{"n":1}', ''];
+    const args = ['1', '0', 'id-1', 'order-9', 'order.placed', '', '{"n":1}', ''];
     const first = (await connection.run(
       'append',
       [stream, heads, ids],

@@ -25,11 +25,16 @@ export interface SuiteOptions {
    * the suite checks the refusal, and the replay after a stop.
    */
   readonly resetWhileRunning: boolean;
+  /**
+   * Where a category's partition count is the backend's (Kafka topics,
+   * Redis streams), the count a new one gets: a consumer runs with that many.
+   */
+  readonly categoryPartitions?: number;
 }
 
 export function deliverySuite(
   makeBackend: () => Promise<SuiteBackend>,
-  { resetWhileRunning }: SuiteOptions = { resetWhileRunning: true },
+  { resetWhileRunning, categoryPartitions }: SuiteOptions = { resetWhileRunning: true },
 ): void {
   let backend: SuiteBackend;
   const open = () => backend.open();
@@ -423,6 +428,7 @@ export function deliverySuite(
 
     if (resetWhileRunning)
       it('replays from the beginning while it runs, under a new generation, and skips to the end', async () => {
+        const partitions = categoryPartitions ?? 2;
         const millrace = await open();
         await publish(millrace, ['order-1', 'order-2', 'order-3']);
         const seen: { n: number; generation: number }[] = [];
@@ -431,7 +437,7 @@ export function deliverySuite(
           (event, context) => {
             seen.push({ n: n(event), generation: context.generation });
           },
-          { partitions: 2 },
+          { partitions },
         );
         await billing.start();
         await waitFor(() => seen.length === 3, 'the first pass');
@@ -448,7 +454,7 @@ export function deliverySuite(
         // Once the members work under the reset's generation, nothing before the end comes again.
         const reassigned = new Promise<void>((resolve) =>
           billing.signals.on('assigned', (assignment) => {
-            if (assignment.partitions.length === 2) resolve();
+            if (assignment.partitions.length === partitions) resolve();
           }),
         );
         await millrace.resetConsumer('billing', 'end');

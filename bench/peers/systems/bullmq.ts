@@ -213,7 +213,7 @@ function bullmqWith(name: string, fsync: AppendFsync): SystemKind {
     name,
     embedded: false,
     configuration:
-      'BullMQ 6.7.0 (pinned) with ioredis 5 on the shared Redis, a claimed empty logical database and a random key prefix per run, one queue; ' +
+      'BullMQ 6.7.0 (pinned) with ioredis 6 on the shared Redis, a claimed empty logical database and a random key prefix per run, one queue; ' +
       'jobs are added with `addBulk` (one call per batch) or `add`, with default job options (1 attempt, no backoff, no retries). ' +
       'Away from the defaults: Worker `concurrency` as each scenario sets (https://docs.bullmq.io/guide/workers/concurrency); ' +
       'Worker `removeOnComplete: { count: 0 }` and `removeOnFail: { count: 5000 }` (https://docs.bullmq.io/guide/workers/auto-removal-of-jobs: remove finalized jobs rather than keep them all, keep a bounded number of failed ones); ' +

@@ -6,7 +6,7 @@
  * peer dependency).
  */
 import type { Provider, ProviderFactory } from '../../core/contracts/provider.js';
-import { UnsupportedError } from '../../core/errors.js';
+import { withOptionalClient } from '../../core/kit/optional-client.js';
 import { defaultLogger, type Logger } from '../../core/logger.js';
 import { resolveKafkaOptions, type KafkaOptions } from './kafka-options.js';
 
@@ -22,20 +22,12 @@ export function kafka(
   return {
     kind: 'kafka',
     async open(context) {
-      const { openKafkaProvider } = await import('./kafka-provider.js').catch(missingClient);
+      const { openKafkaProvider } = await withOptionalClient(
+        'kafka',
+        KAFKA_CLIENT_PACKAGE,
+        () => import('./kafka-provider.js'),
+      );
       return openKafkaProvider(resolved, options.logger ?? context?.logger ?? defaultLogger());
     },
   };
-}
-
-function missingClient(error: unknown): never {
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : '';
-  if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(KAFKA_CLIENT_PACKAGE)) {
-    throw new UnsupportedError(
-      `kafka: the Kafka client is not installed; run: npm install ${KAFKA_CLIENT_PACKAGE}`,
-      { reason: 'kafka_client_missing', cause: error },
-    );
-  }
-  throw error;
 }

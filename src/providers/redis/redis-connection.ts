@@ -32,7 +32,9 @@ export class RedisConnection {
   constructor(readonly options: ResolvedRedisOptions) {
     this.client = open(options);
     for (const [name, script] of Object.entries(scripts)) {
-      this.client.defineCommand(name, { numberOfKeys: script.keys, lua: script.lua });
+      // Without a fixed count ioredis takes the count as the first argument.
+      if (script.keys === null) this.client.defineCommand(name, { lua: script.lua });
+      else this.client.defineCommand(name, { numberOfKeys: script.keys, lua: script.lua });
     }
   }
 
@@ -50,6 +52,8 @@ export class RedisConnection {
       name
     ];
     if (command === undefined) throw new Error(`no script ${name}`);
+    if (scripts[name].keys === null)
+      return command.call(this.client, keys.length, ...keys, ...args);
     return command.call(this.client, ...keys, ...args);
   }
 

@@ -23,6 +23,7 @@ import { subjectMatcher } from '../../core/subjects.js';
 import type { RedisCategories } from './redis-categories.js';
 import { asEntries, entryId, eventOfEntry } from './redis-codec.js';
 import type { RedisConnection, Reply } from './redis-connection.js';
+import type { PartitionKeys } from './redis-keys.js';
 import { retriedOnce } from './redis-errors.js';
 
 export class RedisLog implements LogStore<never> {
@@ -32,12 +33,13 @@ export class RedisLog implements LogStore<never> {
   ) {}
 
   /**
-   * One script per partition, in partition order. A batch within one
-   * partition lands whole or not at all; a batch across partitions is
-   * written partition by partition, and one refused (a version conflict, a
-   * duplicate id) leaves the partitions before it written: the error says
-   * which events landed. A call whose answer is lost is sent again, and the
-   * script answers what the first call stored rather than storing twice.
+   * One script call: on one server for the whole batch, so it lands whole or
+   * not at all; on a cluster one per partition it touches (a script runs on
+   * one slot), in partition order, each atomic, and one refused (a version
+   * conflict, a duplicate id) leaves the partitions before it written: the
+   * error lists the ids that landed. A call whose answer is lost is sent
+   * again, and the script answers what the first call stored rather than
+   * storing twice.
    */
   async append(
     events: readonly PreparedEvent[],
@@ -48,30 +50,40 @@ export class RedisLog implements LogStore<never> {
         reason: 'transactional_publish_unsupported',
       });
     }
-    const groups = new Map<string, { keys: string[]; indexes: number[] }>();
+    if (events.length === 0) return [];
+    const partitions = new Map<string, { keys: PartitionKeys; indexes: number[] }>();
     for (const [index, event] of events.entries()) {
       const partition = await this.categories.partitionOfStream(event.category, event.stream);
       const keys = this.categories.keys.partition(event.category, partition);
-      const group = groups.get(keys.log);
-      if (group === undefined)
-        groups.set(keys.log, { keys: [keys.log, keys.heads, keys.ids], indexes: [index] });
-      else group.indexes.push(index);
+      const known = partitions.get(keys.log);
+      if (known === undefined) partitions.set(keys.log, { keys, indexes: [index] });
+      else known.indexes.push(index);
     }
-    const published: PublishedEvent[] = new Array<PublishedEvent>(events.length);
+    const calls =
+      this.connection.options.nodes === undefined
+        ? [[...partitions.values()]]
+        : [...partitions.values()].map((p) => [p]);
+    const published = new Array<PublishedEvent>(events.length);
     const landed: string[] = [];
-    for (const { keys, indexes } of groups.values()) {
-      const batch = indexes.map((i) => events[i] as PreparedEvent);
-      const args: (string | number)[] = [batch.length];
-      for (const event of batch) {
-        args.push(
-          event.id,
-          event.stream,
-          event.subject,
-          event.expectedVersion === null ? '' : event.expectedVersion,
-          event.dataJson,
-          event.metadataJson ?? '',
-        );
+    for (const call of calls) {
+      const keys = call.flatMap((p) => [p.keys.log, p.keys.heads, p.keys.ids]);
+      const indexes = call.flatMap((p) => p.indexes);
+      const args: (string | number)[] = [indexes.length];
+      for (const [place, p] of call.entries()) {
+        for (const index of p.indexes) {
+          const event = events[index] as PreparedEvent;
+          args.push(
+            place,
+            event.id,
+            event.stream,
+            event.subject,
+            event.expectedVersion === null ? '' : event.expectedVersion,
+            event.dataJson,
+            event.metadataJson ?? '',
+          );
+        }
       }
+      const batch = indexes.map((i) => events[i] as PreparedEvent);
       const reply = (await retriedOnce((retry) =>
         this.connection.run('append', keys, [retry ? '1' : '0', ...args]),
       )) as string[];

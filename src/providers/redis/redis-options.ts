@@ -4,11 +4,16 @@
  * prefix that namespaces every key, a category's partition count, and how
  * durable a write must be before it is acknowledged.
  */
+import {
+  resolveAllocatorTiming,
+  type AllocatorTiming,
+  type AllocatorTimingOptions,
+} from '../../core/kit/allocation/allocator-timing.js';
 import { integerOption, optionError } from '../../core/kit/provider-options.js';
 
 export type RedisDurability = 'local' | 'replicated';
 
-export interface RedisOptions {
+export interface RedisOptions extends AllocatorTimingOptions {
   /** One Redis server: `redis://127.0.0.1:6379`. Give this or `cluster`. */
   url?: string;
   /** A Redis Cluster: some of its nodes; the others are found from them. */
@@ -28,10 +33,6 @@ export interface RedisOptions {
   replicas?: number;
   /** How long a read waits on the server for new events (`XREAD BLOCK`). @defaultValue 250 */
   blockMs?: number;
-  /** How often the allocator leader looks for dead members. @defaultValue 250 */
-  allocatorTickMs?: number;
-  /** How long a silent leader keeps its place. @defaultValue 2000 */
-  leaderTimeoutMs?: number;
 }
 
 export interface RedisNode {
@@ -39,7 +40,7 @@ export interface RedisNode {
   readonly port: number;
 }
 
-export interface ResolvedRedisOptions {
+export interface ResolvedRedisOptions extends AllocatorTiming {
   readonly url: string | undefined;
   readonly nodes: readonly RedisNode[] | undefined;
   readonly prefix: string;
@@ -47,8 +48,6 @@ export interface ResolvedRedisOptions {
   readonly durability: RedisDurability;
   readonly replicas: number;
   readonly blockMs: number;
-  readonly allocatorTickMs: number;
-  readonly leaderTimeoutMs: number;
 }
 
 /** No `{`, `}` or `:`: they shape keys (hash tags, separators). */
@@ -111,7 +110,6 @@ export function resolveRedisOptions(options: RedisOptions = {}): ResolvedRedisOp
     partitions: integer('partitions', options.partitions, 8, 1, 1024),
     replicas: integer('replicas', options.replicas, 1, 1, 16),
     blockMs: integer('blockMs', options.blockMs, 250, 0, 30_000),
-    allocatorTickMs: integer('allocatorTickMs', options.allocatorTickMs, 250, 10, 60_000),
-    leaderTimeoutMs: integer('leaderTimeoutMs', options.leaderTimeoutMs, 2000, 100, 600_000),
+    ...resolveAllocatorTiming(options, 'redis'),
   };
 }

@@ -11,7 +11,7 @@ import type {
   ConsumerRegistry,
   StartFrom,
 } from '../../core/contracts/registry.js';
-import { UnsupportedError, ValidationError } from '../../core/errors.js';
+import { NotFoundError, ValidationError } from '../../core/errors.js';
 import {
   newStoredConsumer,
   reregistered,
@@ -19,6 +19,7 @@ import {
   type StoredConsumer,
 } from '../../core/kit/stored-consumers.js';
 import { BEGINNING, type Position } from '../../core/position.js';
+import { parseSequence } from '../../core/sequence.js';
 import type { RedisCategories } from './redis-categories.js';
 import type { RedisConnection } from './redis-connection.js';
 import { categoryOf } from './redis-log.js';
@@ -67,11 +68,24 @@ export class RedisRegistry implements ConsumerRegistry {
     return toConsumerRecord(updated);
   }
 
-  reset(name: string): Promise<void> {
-    return Promise.reject(
-      new UnsupportedError(`reset of consumer ${JSON.stringify(name)} is not built on redis yet`, {
-        reason: 'reset_unsupported',
-      }),
+  async reset(name: string, position: Position, from?: StartFrom): Promise<void> {
+    const stored = await this.stored(name);
+    if (stored === undefined) {
+      throw new NotFoundError(`no consumer named ${JSON.stringify(name)}`, {
+        reason: 'consumer_not_found',
+      });
+    }
+    const category = categoryOf(parseSequence(stored.sequence));
+    const targets = await this.resolve(
+      category,
+      stored.partitions,
+      from ?? { kind: 'position', position },
+    );
+    const keys = this.keys.consumer(name);
+    await this.connection.run(
+      'consumer_reset',
+      [keys.meta, keys.owners, keys.positions, keys.deliveries],
+      [this.keys.membersChannel, name, ...targets],
     );
   }
 

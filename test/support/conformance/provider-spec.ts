@@ -5,6 +5,7 @@
  * No vitest here: the child process imports this file too.
  */
 import { kafka, postgres, type ProviderFactory } from '../../../src/index.js';
+import { redis } from '../../../src/redis.js';
 
 export type ProviderSpec =
   | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string }
@@ -13,6 +14,13 @@ export type ProviderSpec =
       readonly brokers: readonly string[];
       readonly prefix: string;
       /** Partitions of the topics it creates; by default the provider's. */
+      readonly partitions?: number;
+    }
+  | {
+      readonly kind: 'redis';
+      readonly url: string;
+      readonly prefix: string;
+      /** Partitions of the categories it meets; by default the provider's. */
       readonly partitions?: number;
     };
 
@@ -30,6 +38,8 @@ export function openProviderFromSpec(spec: ProviderSpec): ProviderFactory {
         prefix: spec.prefix,
         partitions: spec.partitions,
       });
+    case 'redis':
+      return redis({ url: spec.url, prefix: spec.prefix, partitions: spec.partitions });
   }
 }
 
@@ -52,6 +62,15 @@ export function parseProviderSpec(text: string): ProviderSpec {
   ) {
     const partitions = spec.partitions as number | undefined;
     return { kind: 'kafka', brokers: spec.brokers, prefix: spec.prefix, partitions };
+  }
+  if (
+    spec.kind === 'redis' &&
+    typeof spec.url === 'string' &&
+    typeof spec.prefix === 'string' &&
+    (spec.partitions === undefined || Number.isInteger(spec.partitions))
+  ) {
+    const partitions = spec.partitions as number | undefined;
+    return { kind: 'redis', url: spec.url, prefix: spec.prefix, partitions };
   }
   throw new Error(`not a provider spec: ${text}`);
 }

@@ -15,6 +15,7 @@ import {
 } from '../../../src/index.js';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../database.js';
 import { assertKafkaReachable, deleteKafkaNamespace, kafkaBrokers } from '../kafka.js';
+import { TEST_REDIS_URL, checkRedis, dropPrefix, uniquePrefix } from '../redis.js';
 import { recordingLogger } from '../wait.js';
 import { freshPglite } from './pglite-template.js';
 import { openProviderFromSpec, type ProviderSpec } from './provider-spec.js';
@@ -22,7 +23,7 @@ import { openProviderFromSpec, type ProviderSpec } from './provider-spec.js';
 export type { ProviderSpec } from './provider-spec.js';
 export { openProviderFromSpec } from './provider-spec.js';
 
-export type TargetName = 'postgres' | 'pglite' | 'kafka';
+export type TargetName = 'postgres' | 'pglite' | 'kafka' | 'redis';
 
 /**
  * What a target claims. `maxPartitions` is left out (the suite always uses
@@ -65,6 +66,12 @@ export interface ConformanceTarget {
 }
 
 export interface TargetInstance {
+  /**
+   * Where a category's partitions are the backend's (Kafka topics, Redis
+   * streams: `globalOrder` false), how many a new category gets here; a
+   * whole category is read partition by partition.
+   */
+  readonly categoryPartitions?: number;
   /** Opens a Millrace on this namespace (several may share it: competing members in one process). */
   open(options?: Omit<MillraceOptions, 'provider'>): Promise<Millrace>;
   /** JSON-able spec a child process can use to open the same namespace (undefined: it cannot be shared). */
@@ -242,10 +249,11 @@ export function kafkaTarget(brokers: readonly string[] = kafkaBrokers()): Confor
         kind: 'kafka',
         brokers: [...brokers],
         prefix: `mr${randomBytes(5).toString('hex')}`,
-        partitions: layout.partitions,
+        partitions: layout.partitions ?? 8,
       };
       const instances = opener(() => openProviderFromSpec(spec));
       return {
+        categoryPartitions: spec.partitions,
         open: instances.open,
         processSpec: spec,
         transaction: undefined,
@@ -262,14 +270,58 @@ export function kafkaTarget(brokers: readonly string[] = kafkaBrokers()): Confor
   };
 }
 
+/**
+ * Redis Streams: a key prefix per namespace, on the shared Redis. Members
+ * are allocated by millrace's allocator, as on PostgreSQL.
+ */
+export function redisTarget(url = TEST_REDIS_URL): ConformanceTarget {
+  return {
+    name: 'redis',
+    capabilities: {
+      optimisticConcurrency: true,
+      transactionalPublish: false,
+      transactionalHandling: false,
+      globalOrder: false,
+      wakeups: false,
+      sequences: ['category'],
+      allocation: 'millrace',
+      delayedEvents: false,
+      retention: false,
+    },
+    sharedAcrossProcesses: true,
+    timing: SQL_TIMING,
+    async setup(layout = {}) {
+      await checkRedis(url);
+      const spec: ProviderSpec = {
+        kind: 'redis',
+        url,
+        prefix: uniquePrefix('conf'),
+        partitions: layout.partitions ?? 8,
+      };
+      const instances = opener(() => openProviderFromSpec(spec));
+      return {
+        categoryPartitions: spec.partitions,
+        open: instances.open,
+        processSpec: spec,
+        transaction: undefined,
+        async close() {
+          await instances.closeAll();
+          await dropPrefix(spec.prefix, url);
+        },
+      };
+    },
+  };
+}
+
 const FACTORIES: Record<TargetName, () => ConformanceTarget> = {
   postgres: () => postgresTarget(),
   pglite: () => pgliteTarget(),
   kafka: () => kafkaTarget(),
+  redis: () => redisTarget(),
 };
 
-/** The targets every run covers (global setup checks PostgreSQL and Kafka answer). */
-const WIRED: readonly TargetName[] = ['postgres', 'pglite', 'kafka'];
+/** The targets every run covers (global setup checks PostgreSQL, Kafka and Redis answer). */
+const WIRED: readonly TargetName[] = ['postgres', 'pglite', 'kafka', 'redis'];
 
 /**
  * `CONFORMANCE_TARGETS=kafka` (comma-separated names) runs the suite against

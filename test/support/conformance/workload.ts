@@ -14,6 +14,7 @@ import type {
 } from '../../../src/index.js';
 import { Random } from '../random.js';
 import { waitFor } from '../wait.js';
+import type { TargetInstance } from './targets.js';
 
 export interface Sent {
   readonly id: string;
@@ -204,4 +205,23 @@ export function expectStreamOrder(handlings: readonly Handling[]): Map<string, n
   const outOfOrder = [...perStream].filter(([, ns]) => ns.some((n, i) => i > 0 && n <= ns[i - 1]!));
   expect(outOfOrder.map(([stream, ns]) => `${stream}: ${ns.join(',')}`)).toEqual([]);
   return perStream;
+}
+
+/**
+ * Every event of a category (up to a page per partition): in one read where
+ * the log has one order, else partition by partition, in partition order.
+ */
+export async function readCategory(
+  millrace: Millrace,
+  category: string,
+  instance: TargetInstance,
+): Promise<Event[]> {
+  const count = instance.categoryPartitions;
+  if (count === undefined) return [...(await millrace.read({ sequence: { category } })).events];
+  const pages = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      millrace.read({ sequence: { category }, partition: { index, count } }),
+    ),
+  );
+  return pages.flatMap((page) => page.events);
 }

@@ -1,0 +1,119 @@
+/**
+ * The Redis Streams provider: the same consumers, over one Redis server or
+ * a Redis Cluster. A category is split into partitions, each a Redis
+ * stream; a position is a partition's own counter; consumers are allocated
+ * by millrace's allocator (a leader elected by a lease with terms) with
+ * every membership write a script on the consumer's hash tag; commits are
+ * fenced by the assignment in the same script. What Redis cannot give
+ * (publishing in a database transaction, effectively-once handling, one
+ * order over the whole log) the capabilities say, and the API refuses it.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Provider, ProviderCapabilities } from '../../core/contracts/provider.js';
+import { ConnectionError } from '../../core/errors.js';
+import { TabledDeliveries } from '../../core/kit/deliveries/tabled-deliveries.js';
+import { TabledKeys } from '../../core/kit/keys/tabled-keys.js';
+import { AllocatedMembership } from '../../core/kit/membership/allocated-membership.js';
+import type { Logger } from '../../core/logger.js';
+import { RedisCategories } from './redis-categories.js';
+import { RedisConnection } from './redis-connection.js';
+import { RedisDeliveryTable } from './redis-deliveries.js';
+import { RedisKeyTable } from './redis-key-table.js';
+import { RedisKeys } from './redis-keys.js';
+import { ALLOCATOR_LEASE, RedisLeaseElector } from './redis-lease-elector.js';
+import { RedisLog } from './redis-log.js';
+import { RedisMembershipStore } from './redis-membership-store.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
+import { RedisPositions } from './redis-positions.js';
+import { RedisRegistry } from './redis-registry.js';
+
+export const REDIS_CAPABILITIES: ProviderCapabilities = {
+  optimisticConcurrency: true,
+  transactionalPublish: false,
+  transactionalHandling: false,
+  globalOrder: false,
+  wakeups: false,
+  sequences: ['category'],
+  allocation: 'millrace',
+  maxPartitions: 1024,
+  delayedEvents: false,
+};
+
+export class RedisProvider implements Provider<never> {
+  /** No transactions: a publish cannot run in one, nor a handler write through one. */
+  declare readonly transactionType?: never;
+  readonly kind = 'redis';
+  readonly capabilities = REDIS_CAPABILITIES;
+  readonly log: RedisLog;
+  readonly positions: RedisPositions;
+  readonly deliveries: TabledDeliveries;
+  readonly registry: RedisRegistry;
+  readonly keys: TabledKeys;
+  readonly members: RedisMembershipStore;
+  readonly membership: AllocatedMembership<never>;
+  readonly wakeups = undefined;
+  readonly delayed = undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly connection: RedisConnection,
+    logger: Logger,
+  ) {
+    const { options } = connection;
+    const keys = new RedisKeys(options.prefix);
+    const categories = new RedisCategories(connection, keys);
+    this.log = new RedisLog(connection, categories);
+    this.positions = new RedisPositions(connection, keys);
+    this.deliveries = new TabledDeliveries(new RedisDeliveryTable(connection, keys));
+    this.registry = new RedisRegistry(connection, categories);
+    this.keys = new TabledKeys(new RedisKeyTable(connection, keys.apiKeys));
+    this.members = new RedisMembershipStore(connection, keys);
+    const elector = new RedisLeaseElector(connection, keys, {
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      host: hostname(),
+      pid: process.pid,
+      ttlMs: options.leaderTimeoutMs,
+      intervalMs: options.allocatorTickMs,
+      lease: ALLOCATOR_LEASE,
+    });
+    this.membership = new AllocatedMembership<never>(this.members, this.positions, elector, {
+      tickMs: options.allocatorTickMs,
+      logger,
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.membership.close();
+      await this.members.close();
+      await this.connection.close();
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * Connects, failing fast with the server named when none answers. Reached
+ * only through `redis()` in redis.ts, which imports this module (and with it
+ * the Redis client) when a Redis provider is opened.
+ */
+export async function openRedisProvider(
+  options: ResolvedRedisOptions,
+  logger: Logger,
+): Promise<RedisProvider> {
+  const connection = new RedisConnection(options);
+  try {
+    await connection.connect();
+    await connection.client.ping();
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    const where = options.url ?? options.nodes?.map((n) => `${n.host}:${n.port}`).join(', ');
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConnectionError(
+      `redis: no server answers at ${where} (${message}); start one with \`redis-server --daemonize yes\``,
+      { cause: error },
+    );
+  }
+  return new RedisProvider(connection, logger);
+}
