@@ -2,7 +2,8 @@
  * Which millrace a command talks to, first match wins:
  * 1. `--url` / MILLRACE_URL: a server, over HTTP;
  * 2. `--database-url` / DATABASE_URL: PostgreSQL, opened directly, or
- *    `--kafka` / MILLRACE_KAFKA: a Kafka cluster (its brokers, comma-separated);
+ *    `--kafka` / MILLRACE_KAFKA: a Kafka cluster (its brokers, comma-separated), or
+ *    `--redis` / MILLRACE_REDIS: a Redis server (its redis:// URL);
  * 3. a live server recorded in `<data-dir>/server.json`;
  * 4. the embedded PGlite data directory, opened directly (which fails
  *    clearly if another process holds it).
@@ -13,6 +14,7 @@ import type { Logger } from '../core/logger.js';
 import { Millrace, type MillraceOptions } from '../millrace.js';
 import type { ProviderFactory } from '../core/contracts/provider.js';
 import { kafka } from '../providers/kafka/kafka.js';
+import { redis } from '../providers/redis/redis.js';
 import { pglite, postgres } from '../providers/postgres/postgres-provider.js';
 import type { MillraceClient } from './client/client.js';
 import { DirectClient } from './client/direct-client.js';
@@ -28,6 +30,9 @@ export interface DatabaseOptions {
   /** Kafka bootstrap brokers, comma-separated. */
   kafka?: string;
   kafkaPrefix: string;
+  /** A Redis server's URL. */
+  redis?: string;
+  redisPrefix: string;
   schema: string;
   dataDir: string;
 }
@@ -55,6 +60,16 @@ export function addDatabaseOptions(command: Command): Command {
       new Option('--kafka-prefix <prefix>', 'the prefix of millrace topics and groups on Kafka')
         .default('millrace')
         .env('MILLRACE_KAFKA_PREFIX'),
+    )
+    .addOption(
+      new Option('--redis <url>', 'use this Redis server (redis://host:port)')
+        .env('MILLRACE_REDIS')
+        .conflicts(['databaseUrl', 'kafka']),
+    )
+    .addOption(
+      new Option('--redis-prefix <prefix>', 'the prefix of millrace keys on Redis')
+        .default('millrace')
+        .env('MILLRACE_REDIS_PREFIX'),
     )
     .addOption(
       new Option('--schema <name>', 'the PostgreSQL schema millrace keeps its tables in')
@@ -100,6 +115,8 @@ export async function openMillrace(
 }
 
 function providerOf(options: DatabaseOptions): ProviderFactory {
+  if (options.redis !== undefined)
+    return redis({ url: options.redis, prefix: options.redisPrefix });
   if (options.kafka !== undefined) {
     return kafka({
       brokers: options.kafka.split(',').map((broker) => broker.trim()),
@@ -111,7 +128,22 @@ function providerOf(options: DatabaseOptions): ProviderFactory {
     : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
 }
 
+/** A server URL as it may be shown or logged: no user name, no password. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(an unreadable URL)';
+  }
+}
+
 function describeTarget(options: DatabaseOptions): string {
+  if (options.redis !== undefined) {
+    return `redis ${withoutCredentials(options.redis)} prefix ${options.redisPrefix}`;
+  }
   if (options.kafka !== undefined) return `kafka ${options.kafka} prefix ${options.kafkaPrefix}`;
   return options.databaseUrl !== undefined
     ? `postgres schema ${options.schema}`
@@ -120,7 +152,11 @@ function describeTarget(options: DatabaseOptions): string {
 
 export async function openClient(options: TargetOptions): Promise<MillraceClient> {
   if (options.url !== undefined) return new HttpClient(options.url, options.apiKey);
-  if (options.databaseUrl === undefined && options.kafka === undefined) {
+  if (
+    options.databaseUrl === undefined &&
+    options.kafka === undefined &&
+    options.redis === undefined
+  ) {
     const server = await findLiveServer(options.dataDir);
     if (server !== undefined) return new HttpClient(server.url, options.apiKey);
   }

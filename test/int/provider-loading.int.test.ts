@@ -1,6 +1,6 @@
 /**
  * Providers load on demand: opening PostgreSQL or PGlite never loads the
- * Kafka client, a server-backed application never loads PGlite, and an
+ * Kafka or Redis client, a server-backed application never loads PGlite, and an
  * embedded one never loads the PostgreSQL client. Each case
  * runs in a process of its own with a module-load recorder, and the Kafka
  * case is the control that shows the recorder sees the client when it loads.
@@ -18,6 +18,7 @@ const run = promisify(execFile);
 const HOOK = fileURLToPath(new URL('../support/loads/record-module-loads.mjs', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../support/loads/open-provider.ts', import.meta.url));
 const KAFKA_CLIENT = '/node_modules/@platformatic/kafka/';
+const REDIS_CLIENT = '/node_modules/ioredis/';
 const PGLITE = '/node_modules/@electric-sql/pglite/';
 const PG_CLIENT = '/node_modules/pg/';
 
@@ -56,6 +57,7 @@ describe('providers load on demand', () => {
     expect(outcome).toMatchObject({ opened: true, events: 1 });
     expect(loads(outcome, PG_CLIENT)).toBe(true);
     expect(loads(outcome, KAFKA_CLIENT)).toBe(false);
+    expect(loads(outcome, REDIS_CLIENT)).toBe(false);
     expect(loads(outcome, PGLITE)).toBe(false);
   });
 
@@ -64,6 +66,7 @@ describe('providers load on demand', () => {
     expect(outcome).toMatchObject({ opened: true, events: 1 });
     expect(loads(outcome, PGLITE)).toBe(true);
     expect(loads(outcome, KAFKA_CLIENT)).toBe(false);
+    expect(loads(outcome, REDIS_CLIENT)).toBe(false);
     expect(loads(outcome, PG_CLIENT)).toBe(false);
   });
 
@@ -72,6 +75,16 @@ describe('providers load on demand', () => {
     expect(outcome.opened).toBe(false);
     expect(outcome.error).toMatch(/no broker answers at 127\.0\.0\.1:1/);
     expect(loads(outcome, KAFKA_CLIENT)).toBe(true);
+    expect(loads(outcome, REDIS_CLIENT)).toBe(false);
+    expect(loads(outcome, PGLITE)).toBe(false);
+  });
+
+  it('Redis loads its client when opened, and only then', async () => {
+    const outcome = await openIn('redis');
+    expect(outcome.opened).toBe(false);
+    expect(outcome.error).toMatch(/redis: no server answers at redis:\/\/127\.0\.0\.1:1/);
+    expect(loads(outcome, REDIS_CLIENT)).toBe(true);
+    expect(loads(outcome, KAFKA_CLIENT)).toBe(false);
     expect(loads(outcome, PGLITE)).toBe(false);
   });
 });

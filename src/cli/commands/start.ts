@@ -23,6 +23,7 @@ import {
   DEFAULT_DATA_DIR,
   embeddedDataDir,
   openMillrace,
+  withoutCredentials,
   type DatabaseOptions,
 } from '../target.js';
 
@@ -69,11 +70,13 @@ async function refuseOpenNetwork(millrace: Millrace, options: StartOptions): Pro
 function printWelcome(url: string, options: StartOptions, provider: string, keys: boolean): void {
   const flags = dataDirFlag(options);
   const where =
-    options.kafka !== undefined
-      ? `${provider}, brokers ${options.kafka}, topics ${options.kafkaPrefix}.<category>`
-      : options.databaseUrl !== undefined
-        ? `PostgreSQL, schema ${options.schema}`
-        : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
+    options.redis !== undefined
+      ? `${provider}, ${withoutCredentials(options.redis)}, keys {${options.redisPrefix}...}`
+      : options.kafka !== undefined
+        ? `${provider}, brokers ${options.kafka}, topics ${options.kafkaPrefix}.<category>`
+        : options.databaseUrl !== undefined
+          ? `PostgreSQL, schema ${options.schema}`
+          : `${provider}, data in ${embeddedDataDir(options.dataDir)}`;
   const seconds = process.uptime().toFixed(1);
   const curl = keys
     ? `curl -H "Authorization: Bearer $MILLRACE_API_KEY" ${url}/v1/events`
@@ -115,7 +118,10 @@ function shutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
 
 /** What the embedded database is about to do is logged by the provider; a remote one is named here. */
 function announceTarget(options: StartOptions, logger: Logger): void {
-  if (options.kafka !== undefined) logger.info({ brokers: options.kafka }, 'connecting to Kafka');
+  if (options.redis !== undefined) {
+    logger.info({ url: withoutCredentials(options.redis) }, 'connecting to Redis');
+  } else if (options.kafka !== undefined)
+    logger.info({ brokers: options.kafka }, 'connecting to Kafka');
   else if (options.databaseUrl !== undefined) {
     logger.info({ schema: options.schema }, 'connecting to PostgreSQL');
   }
