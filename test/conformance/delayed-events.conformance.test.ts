@@ -10,6 +10,10 @@ import { delayedEventsSuite } from '../support/delayed-suite.js';
 conformance(SCENARIOS.delayedEvents, (h) => {
   delayedEventsSuite(h.target.name, async () => {
     const instance = await h.target.setup();
-    return { open: (options) => instance.open(options), close: () => instance.close() };
+    return {
+      open: (options) => instance.open(options),
+      close: () => instance.close(),
+      categoryPartitions: instance.categoryPartitions,
+    };
   });
 });

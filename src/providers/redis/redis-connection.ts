@@ -9,6 +9,7 @@
  */
 import { Cluster, Redis, type RedisOptions as ClientOptions } from 'ioredis';
 import { scripts, type ScriptName } from './lua/generated.js';
+import { ConnectionError } from '../../core/errors.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 
 export type RedisClient = Redis | Cluster;
@@ -55,6 +56,44 @@ export class RedisConnection {
     if (scripts[name].keys === null)
       return command.call(this.client, keys.length, ...keys, ...args);
     return command.call(this.client, ...keys, ...args);
+  }
+
+  /**
+   * Runs a script that writes what must survive a failover: under
+   * `durability: 'replicated'` it is followed, on the same node (one
+   * pipeline: a cluster routes it by the script's keys), by `WAIT`, and a
+   * write that too few replicas confirmed in time is reported as not
+   * durable (a ConnectionError: retried, the scripts answer what was
+   * stored instead of storing twice).
+   */
+  async runDurably(
+    name: ScriptName,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<Reply> {
+    const { durability, replicas, replicationTimeoutMs } = this.options;
+    if (durability === 'local') return this.run(name, keys, args);
+    const counted = scripts[name].keys === null ? [keys.length, ...keys] : keys;
+    const pipeline = this.client.pipeline() as unknown as Record<
+      string,
+      (...a: unknown[]) => void
+    > & {
+      call(...a: unknown[]): void;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    pipeline[name]?.(...counted, ...args);
+    pipeline.call('WAIT', replicas, replicationTimeoutMs);
+    const [written, waited] = (await pipeline.exec()) ?? [];
+    if (written?.[0]) throw written[0];
+    if (waited?.[0]) throw waited[0];
+    const confirmed = Number(waited?.[1] ?? 0);
+    if (confirmed < replicas) {
+      throw new ConnectionError(
+        `redis: a write reached ${confirmed} of the ${replicas} replicas asked for within ${replicationTimeoutMs} ms (durability 'replicated')`,
+        { reason: 'not_replicated', details: { confirmed, replicas } },
+      );
+    }
+    return written?.[1] as Reply;
   }
 
   /** A connection for one blocking command; give it back with `release`. */

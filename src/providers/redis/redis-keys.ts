@@ -3,7 +3,7 @@
  * together share a hash tag (the part in braces), so on a cluster they sit in
  * one slot and no script meets CROSSSLOT:
  * - `{<prefix>}:...`: the namespace's own records (categories, consumers,
- *   API keys, leases);
+ *   API keys, leases, the schedule of delayed events);
  * - `{<prefix>:l:<category>:<partition>}:...`: one partition of a category:
  *   its Redis stream (`log`), its streams' versions (`heads`) and the ids of
  *   its events (`ids`, for duplicate ids and retried publishes). Partitions
@@ -68,6 +68,42 @@ export class RedisKeys {
    */
   get membersChannel(): string {
     return `${this.namespace}:members`;
+  }
+
+  /**
+   * Delayed events waiting for their time (see redis-scheduled.ts): a sorted
+   * set whose members all have score 0, so it is ordered by the member
+   * itself, `<deliverAt ms, 16 digits>:<schedule order, 19 digits>:<id>`:
+   * delivery order, ties in schedule order, which a score (a double) could
+   * not hold for the whole range of a Date.
+   */
+  get scheduled(): string {
+    return `${this.namespace}:scheduled:queue`;
+  }
+
+  /** The same members as `scheduled`, one stream's only (a listing by stream). */
+  scheduledOfStream(stream: string): string {
+    return `${this.namespace}:scheduled:stream:${stream}`;
+  }
+
+  /** Event id → the scheduled event (JSON: its member, when it was scheduled, the event). */
+  get scheduledEvents(): string {
+    return `${this.namespace}:scheduled:events`;
+  }
+
+  /** The members a delivery took and has not finished (appended, not yet removed). */
+  get scheduledClaimed(): string {
+    return `${this.namespace}:scheduled:claimed`;
+  }
+
+  /** The counter of schedule order, which breaks ties between equal `deliverAt`. */
+  get scheduledSeq(): string {
+    return `${this.namespace}:scheduled:seq`;
+  }
+
+  /** Where a newly scheduled batch's earliest `deliverAt` is announced, so the scheduler wakes. */
+  get scheduledChannel(): string {
+    return `${this.namespace}:scheduled`;
   }
 
   partition(category: string, partition: number): PartitionKeys {

@@ -50,6 +50,23 @@ export class RedisLog implements LogStore<never> {
         reason: 'transactional_publish_unsupported',
       });
     }
+    return this.write(events, false);
+  }
+
+  /**
+   * Appends delayed events as they come due (see redis-scheduled.ts), every
+   * call marked as a retry from the first: a delivery taken again after one
+   * cut off between its append and its removal, or raced by a deposed
+   * scheduler, is answered with what was stored instead of appended twice.
+   */
+  appendDelivered(events: readonly PreparedEvent[]): Promise<PublishedEvent[]> {
+    return this.write(events, true);
+  }
+
+  private async write(
+    events: readonly PreparedEvent[],
+    delivered: boolean,
+  ): Promise<PublishedEvent[]> {
     if (events.length === 0) return [];
     const partitions = new Map<string, { keys: PartitionKeys; indexes: number[] }>();
     for (const [index, event] of events.entries()) {
@@ -85,7 +102,7 @@ export class RedisLog implements LogStore<never> {
       }
       const batch = indexes.map((i) => events[i] as PreparedEvent);
       const reply = (await retriedOnce((retry) =>
-        this.connection.run('append', keys, [retry ? '1' : '0', ...args]),
+        this.connection.runDurably('append', keys, [retry || delivered ? '1' : '0', ...args]),
       )) as string[];
       const answers = answersOf(reply, batch, landed);
       for (const [k, index] of indexes.entries()) published[index] = answers[k] as PublishedEvent;

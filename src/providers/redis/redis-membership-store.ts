@@ -32,6 +32,7 @@ import { translated } from './redis-errors.js';
 import type { RedisKeys } from './redis-keys.js';
 import { ALLOCATOR_LEASE, readLease } from './redis-lease-elector.js';
 import { RedisMemberChanges } from './redis-member-changes.js';
+import { RedisSession } from './redis-session.js';
 import {
   listOf,
   loadedMembership,
@@ -46,16 +47,27 @@ interface Activity {
   readonly active: boolean;
   /** One of its members is dead now. */
   readonly dead: boolean;
+  /** Its live members whose connection can be watched. */
+  readonly sessions: readonly WatchedMember[];
+}
+
+interface WatchedMember {
+  readonly member: string;
+  readonly session: string;
+  /** How long its lease still runs (<= 0: over). */
+  readonly leaseLeftMs: number;
 }
 
 export class RedisMembershipStore implements MembershipStore {
   private readonly changes: RedisMemberChanges;
+  private readonly session: RedisSession;
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly keys: RedisKeys,
   ) {
     this.changes = new RedisMemberChanges(connection, keys.membersChannel);
+    this.session = new RedisSession(connection.client);
   }
 
   async join(
@@ -84,6 +96,7 @@ export class RedisMembershipStore implements MembershipStore {
         terms.leaseMs,
         this.keys.membersChannel,
         consumer,
+        (await this.session.identity()) ?? '',
       ],
     );
   }
@@ -97,7 +110,7 @@ export class RedisMembershipStore implements MembershipStore {
     const generation = await this.run(
       'member_heartbeat',
       [meta, members],
-      [member, terms.sessionTimeoutMs, terms.leaseMs],
+      [member, terms.sessionTimeoutMs, terms.leaseMs, (await this.session.identity()) ?? ''],
     );
     return generation === null ? undefined : Number(generation);
   }
@@ -146,10 +159,37 @@ export class RedisMembershipStore implements MembershipStore {
   }
 
   /** Consumers with a member whose heartbeat expired (no session to watch, so no lease to wait for). */
+  onSessionLost(listener: () => void): () => void {
+    return this.session.onLost(listener);
+  }
+
+  /**
+   * Consumers with a member dead now, or whose connection is gone: dead
+   * once its lease is over (then ended here, so the allocator's apply
+   * removes it), due when its lease ends otherwise.
+   */
   async deadMembers(): Promise<DeadMemberNotice[]> {
-    return (await this.activity())
-      .filter((a) => a.dead)
-      .map((a) => ({ consumer: a.consumer, dueInMs: 0 }));
+    const activity = await this.activity();
+    const alive = await this.session
+      .alive(activity.flatMap((a) => a.sessions.map((s) => s.session)))
+      .catch(rethrow);
+    const notices: DeadMemberNotice[] = [];
+    for (const { consumer, dead, sessions } of activity) {
+      const gone = sessions.filter((s) => !alive.has(s.session));
+      const over = gone.filter((s) => s.leaseLeftMs <= 0);
+      if (over.length > 0) {
+        await this.run(
+          'members_gone',
+          [this.keys.consumer(consumer).members],
+          over.flatMap((s) => [s.member, s.session]),
+        );
+      }
+      if (dead || over.length > 0) notices.push({ consumer, dueInMs: 0 });
+      else if (gone.length > 0) {
+        notices.push({ consumer, dueInMs: Math.min(...gone.map((s) => s.leaseLeftMs)) });
+      }
+    }
+    return notices;
   }
 
   async loadAllocation(consumer: string): Promise<AllocationState | undefined> {
@@ -247,8 +287,18 @@ export class RedisMembershipStore implements MembershipStore {
     return Promise.all(
       consumers.map(async (consumer): Promise<Activity> => {
         const { members, owners } = this.keys.consumer(consumer);
-        const [active, dead] = listOf(await this.run('consumer_activity', [members, owners], []));
-        return { consumer, active: active === 1, dead: dead === 1 };
+        const [active, dead, ...watched] = listOf(
+          await this.run('consumer_activity', [members, owners], []),
+        );
+        const sessions: WatchedMember[] = [];
+        for (let i = 0; i + 2 < watched.length; i += 3) {
+          sessions.push({
+            member: String(watched[i]),
+            session: String(watched[i + 1]),
+            leaseLeftMs: Number(watched[i + 2]),
+          });
+        }
+        return { consumer, active: active === 1, dead: dead === 1, sessions };
       }),
     );
   }

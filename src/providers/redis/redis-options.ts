@@ -31,6 +31,8 @@ export interface RedisOptions extends AllocatorTimingOptions {
   durability?: RedisDurability;
   /** Replicas that must have a write under `replicated`. @defaultValue 1 */
   replicas?: number;
+  /** How long a write waits for its replicas under `replicated`. @defaultValue 1000 */
+  replicationTimeoutMs?: number;
   /** How long a read waits on the server for new events (`XREAD BLOCK`). @defaultValue 250 */
   blockMs?: number;
 }
@@ -47,6 +49,7 @@ export interface ResolvedRedisOptions extends AllocatorTiming {
   readonly partitions: number;
   readonly durability: RedisDurability;
   readonly replicas: number;
+  readonly replicationTimeoutMs: number;
   readonly blockMs: number;
 }
 
@@ -109,6 +112,13 @@ export function resolveRedisOptions(options: RedisOptions = {}): ResolvedRedisOp
     durability,
     partitions: integer('partitions', options.partitions, 8, 1, 1024),
     replicas: integer('replicas', options.replicas, 1, 1, 16),
+    replicationTimeoutMs: integer(
+      'replicationTimeoutMs',
+      options.replicationTimeoutMs,
+      1000,
+      1,
+      60_000,
+    ),
     blockMs: integer('blockMs', options.blockMs, 250, 0, 30_000),
     ...resolveAllocatorTiming(options, 'redis'),
   };

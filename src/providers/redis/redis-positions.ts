@@ -47,7 +47,7 @@ export class RedisPositions implements PositionStore, PositionWriter<never> {
     const keys = this.keys.consumer(consumer);
     const args: (string | number)[] = [member];
     for (const c of commits) args.push(c.partition, validatePosition(c.position), c.generation);
-    const refused = (await this.connection.run(
+    const refused = (await this.connection.runDurably(
       'positions_commit',
       [keys.owners, keys.positions],
       args,

@@ -4,13 +4,16 @@
  * stream; a position is a partition's own counter; consumers are allocated
  * by millrace's allocator (a leader elected by a lease with terms) with
  * every membership write a script on the consumer's hash tag; commits are
- * fenced by the assignment in the same script. What Redis cannot give
- * (publishing in a database transaction, effectively-once handling, one
- * order over the whole log) the capabilities say, and the API refuses it.
+ * fenced by the assignment in the same script. Delayed events wait in a
+ * schedule under the namespace's tag, delivered by the holder of a lease of
+ * their own (redis-scheduled.ts). What Redis cannot give (publishing in a
+ * database transaction, effectively-once handling, one order over the whole
+ * log) the capabilities say, and the API refuses it.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Provider, ProviderCapabilities } from '../../core/contracts/provider.js';
+import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { ConnectionError } from '../../core/errors.js';
 import { TabledDeliveries } from '../../core/kit/deliveries/tabled-deliveries.js';
 import { TabledKeys } from '../../core/kit/keys/tabled-keys.js';
@@ -27,6 +30,8 @@ import { RedisMembershipStore } from './redis-membership-store.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { RedisPositions } from './redis-positions.js';
 import { RedisRegistry } from './redis-registry.js';
+import { RedisScheduledEvents, SCHEDULER_LEASE } from './redis-scheduled.js';
+import { reportPersistence } from './redis-persistence.js';
 
 export const REDIS_CAPABILITIES: ProviderCapabilities = {
   optimisticConcurrency: true,
@@ -37,7 +42,7 @@ export const REDIS_CAPABILITIES: ProviderCapabilities = {
   sequences: ['category'],
   allocation: 'millrace',
   maxPartitions: 1024,
-  delayedEvents: false,
+  delayedEvents: true,
 };
 
 export class RedisProvider implements Provider<never> {
@@ -53,7 +58,8 @@ export class RedisProvider implements Provider<never> {
   readonly members: RedisMembershipStore;
   readonly membership: AllocatedMembership<never>;
   readonly wakeups = undefined;
-  readonly delayed = undefined;
+  readonly delayed: DelayedEvents<never>;
+  private readonly scheduled: RedisScheduledEvents;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -69,24 +75,39 @@ export class RedisProvider implements Provider<never> {
     this.registry = new RedisRegistry(connection, categories);
     this.keys = new TabledKeys(new RedisKeyTable(connection, keys.apiKeys));
     this.members = new RedisMembershipStore(connection, keys);
-    const elector = new RedisLeaseElector(connection, keys, {
+    const electorOptions = {
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       host: hostname(),
       pid: process.pid,
       ttlMs: options.leaderTimeoutMs,
       intervalMs: options.allocatorTickMs,
+    };
+    const elector = new RedisLeaseElector(connection, keys, {
+      ...electorOptions,
       lease: ALLOCATOR_LEASE,
     });
     this.membership = new AllocatedMembership<never>(this.members, this.positions, elector, {
       tickMs: options.allocatorTickMs,
       logger,
     });
+    this.scheduled = new RedisScheduledEvents(connection, keys, categories, this.log);
+    this.delayed = {
+      store: this.scheduled,
+      // A lease of its own; nobody waits on its release, so resigning announces nothing.
+      createElector: () =>
+        new RedisLeaseElector(connection, keys, {
+          ...electorOptions,
+          lease: SCHEDULER_LEASE,
+          announceResign: false,
+        }),
+    };
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.membership.close();
       await this.members.close();
+      await this.scheduled.close();
       await this.connection.close();
     })();
     return this.closing;
@@ -103,17 +124,26 @@ export async function openRedisProvider(
   logger: Logger,
 ): Promise<RedisProvider> {
   const connection = new RedisConnection(options);
+  const where = describeServer(options);
   try {
     await connection.connect();
     await connection.client.ping();
   } catch (error) {
     await connection.close().catch(() => undefined);
-    const where = options.url ?? options.nodes?.map((n) => `${n.host}:${n.port}`).join(', ');
     const message = error instanceof Error ? error.message : String(error);
     throw new ConnectionError(
       `redis: no server answers at ${where} (${message}); start one with \`redis-server --daemonize yes\``,
       { cause: error },
     );
   }
+  await reportPersistence(connection.client, where, logger);
   return new RedisProvider(connection, logger);
+}
+
+/** The server or the cluster's seed nodes, as they may be shown: no credentials. */
+function describeServer(options: ResolvedRedisOptions): string {
+  if (options.nodes !== undefined)
+    return options.nodes.map((n) => `${n.host}:${n.port}`).join(', ');
+  const url = new URL(options.url as string);
+  return `${url.protocol}//${url.host}`;
 }

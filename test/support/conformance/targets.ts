@@ -285,7 +285,7 @@ export function redisTarget(url = TEST_REDIS_URL): ConformanceTarget {
       wakeups: false,
       sequences: ['category'],
       allocation: 'millrace',
-      delayedEvents: false,
+      delayedEvents: true,
       retention: false,
     },
     sharedAcrossProcesses: true,

@@ -5,9 +5,10 @@
 -- members channel, so the leader rebalances at once.
 -- keys: 1
 -- KEYS[1] the consumer's members (member id -> JSON: host, pid, partitions,
---   joinedAt, heartbeatAt, expiresAt, leaseExpiresAt; times in ms since the epoch).
+--   joinedAt, heartbeatAt, expiresAt, leaseExpiresAt, session; times in ms since the epoch).
 -- ARGV[1] member id, ARGV[2] host, ARGV[3] pid, ARGV[4] the member's partition count,
--- ARGV[5] session timeout ms, ARGV[6] lease ms, ARGV[7] members channel, ARGV[8] consumer.
+-- ARGV[5] session timeout ms, ARGV[6] lease ms, ARGV[7] members channel, ARGV[8] consumer,
+-- ARGV[9] the id of the connection it speaks on ('' where not watched: see redis-session.ts).
 -- Returns 1.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -22,6 +23,7 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({
   heartbeatAt = now,
   expiresAt = now + tonumber(ARGV[5]),
   leaseExpiresAt = now + tonumber(ARGV[6]),
+  session = ARGV[9] ~= '' and ARGV[9] or nil,
 }))
 redis.call('PUBLISH', ARGV[7], ARGV[8])
 return 1
