@@ -138,6 +138,7 @@ describe('the redis log', () => {
       after: '0',
       limit: 10,
       partition: { index: partitionOf('order-5'), count: 4 },
+      wait: true,
     });
     // Blocked on the server: a client of ours waits in XREAD.
     await waitFor(

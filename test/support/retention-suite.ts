@@ -1,6 +1,10 @@
 /**
  * Retention, as every provider must behave: one suite, run on the memory
- * provider (unit) and on PostgreSQL and PGlite (int).
+ * provider (unit), on PostgreSQL and PGlite (int) and on every conformance
+ * target that claims retention. Where a category's partitions are orders of
+ * their own (Redis Streams: `categoryPartitions`), the log is read category
+ * by category, partition by partition, compared without an order across
+ * streams, and holds are those of the partitions that have events.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,13 +16,28 @@ import {
   type MillraceOptions,
   type PruneOptions,
 } from '../../src/index.js';
+import type { EventSequence } from '../../src/index.js';
 import { recordingLogger, waitFor } from './wait.js';
 
 export interface RetentionBackend {
   open(options?: Omit<MillraceOptions, 'provider'>): Promise<Millrace>;
   /** Publishes events whose time lies `ageMs` in the past (before any newer event is published). */
   publishAged(millrace: Millrace, events: EventInput[], ageMs: number): Promise<void>;
+  /**
+   * Where the log has no one order and a category's partitions are the
+   * backend's (Redis streams), how many a new category gets.
+   */
+  readonly categoryPartitions?: number;
 }
+
+/** What the suite registers its tests by. */
+export interface RetentionSuiteOptions {
+  /** The consumer sequences the backend has (capabilities.sequences): by default every kind. */
+  readonly sequences?: readonly EventSequence['kind'][];
+}
+
+/** The categories the suite publishes to. */
+const CATEGORIES = ['order', 'user'];
 
 const DAY = 86_400_000;
 
@@ -41,9 +60,55 @@ function inputs(stream: string, count: number): EventInput[] {
   }));
 }
 
+/** A consumer of one stream (order-1). */
+const ONE_STREAM = {
+  name: 'one-stream',
+  sequence: { kind: 'stream', stream: 'order-1' },
+  subjects: [],
+  partitions: 1,
+  maxAttempts: 10,
+} as const;
+
 const ids = (events: readonly Event[]) => events.map((e) => `${e.stream}@${e.version}`);
 
-export function retentionSuite(name: string, setup: () => Promise<RetentionBackend>): void {
+/** Every event left (see RetentionBackend.categoryPartitions). */
+async function logged(millrace: Millrace, { categoryPartitions: count }: RetentionBackend) {
+  if (count === undefined) return readAll(millrace);
+  const reads = CATEGORIES.flatMap((category) =>
+    Array.from({ length: count }, (_, index) =>
+      readAll(millrace, { sequence: { category }, partition: { index, count } }),
+    ),
+  );
+  return (await Promise.all(reads)).flat();
+}
+
+/** Ids in log order, or, where there is none across partitions, sorted (so are the expected). */
+function inOrder(backend: RetentionBackend, names: readonly string[]): string[] {
+  return backend.categoryPartitions === undefined ? [...names] : [...names].sort();
+}
+
+/** The category's partitions that have events (an empty one holds nothing back). */
+async function partitionsWithEvents(
+  millrace: Millrace,
+  category: string,
+  count: number,
+): Promise<number[]> {
+  const reads = Array.from({ length: count }, (_, index) =>
+    readAll(millrace, { sequence: { category }, partition: { index, count } }),
+  );
+  return (await Promise.all(reads)).flatMap((events, index) => (events.length > 0 ? [index] : []));
+}
+
+async function loggedIds(millrace: Millrace, backend: RetentionBackend): Promise<string[]> {
+  return inOrder(backend, ids(await logged(millrace, backend)));
+}
+
+export function retentionSuite(
+  name: string,
+  setup: () => Promise<RetentionBackend>,
+  { sequences = ['log', 'category', 'stream'] }: RetentionSuiteOptions = {},
+): void {
+  const streams = sequences.includes('stream');
   describe(`retention on ${name}`, () => {
     it('prunes events older than a duration, keeping each stream newest event', async () => {
       const backend = await setup();
@@ -59,7 +124,9 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
 
       // user-1 has no newer event: its newest old one stays, so its version continues.
       expect(result.deleted).toBe(5);
-      expect(ids(await readAll(millrace))).toEqual(['user-1@1', 'order-1@2', 'order-2@2']);
+      expect(await loggedIds(millrace, backend)).toEqual(
+        inOrder(backend, ['user-1@1', 'order-1@2', 'order-2@2']),
+      );
       expect(result.heldBy).toEqual([]);
       expect(result.categories.map((c) => [c.category, c.deleted])).toEqual([
         ['order', 4],
@@ -91,16 +158,16 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
 
       const all = await millrace.prune({ keepLast: 2 });
       expect(all.deleted).toBe(4);
-      expect(ids(await readAll(millrace))).toEqual([
-        'order-1@4',
-        'order-1@5',
-        'user-1@1',
-        'user-1@2',
-      ]);
-      expect(ids(await readAll(millrace, { sequence: { stream: 'order-1' } }))).toEqual([
-        'order-1@4',
-        'order-1@5',
-      ]);
+      expect(await loggedIds(millrace, backend)).toEqual(
+        inOrder(backend, ['order-1@4', 'order-1@5', 'user-1@1', 'user-1@2']),
+      );
+      // Read as its stream where the backend reads streams; else the log has shown it.
+      if (streams) {
+        expect(ids(await readAll(millrace, { sequence: { stream: 'order-1' } }))).toEqual([
+          'order-1@4',
+          'order-1@5',
+        ]);
+      }
     });
 
     it('keeps what is newer by either rule when both are given', async () => {
@@ -110,7 +177,7 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
       await millrace.publishBatch(inputs('order-1', 1));
       const result = await millrace.prune({ olderThan: '1d', keepLast: 3 });
       expect(result.deleted).toBe(2);
-      expect(ids(await readAll(millrace))).toEqual(['order-1@2', 'order-1@3', 'order-1@4']);
+      expect(await loggedIds(millrace, backend)).toEqual(['order-1@2', 'order-1@3', 'order-1@4']);
     });
 
     it('never prunes past a consumer that has not handled the events, and says which', async () => {
@@ -119,7 +186,8 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
       const published = await millrace.publishBatch(inputs('order-1', 6));
       const held = published[2]?.position as string;
       const { registry } = millrace.provider;
-      const definition = { subjects: [], partitions: 4, maxAttempts: 10 };
+      const partitions = backend.categoryPartitions ?? 4;
+      const definition = { subjects: [], partitions, maxAttempts: 10 };
       await registry.register(
         { ...definition, name: 'slow', sequence: { kind: 'category', category: 'order' } },
         held,
@@ -129,15 +197,22 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
         { ...definition, name: 'users', sequence: { kind: 'category', category: 'user' } },
         '0',
       );
-      await registry.register(
-        {
-          ...definition,
-          name: 'other-stream',
-          partitions: 1,
-          sequence: { kind: 'stream', stream: 'order-9' },
-        },
-        '0',
-      );
+      if (streams) {
+        await registry.register(
+          {
+            ...definition,
+            name: 'other-stream',
+            partitions: 1,
+            sequence: { kind: 'stream', stream: 'order-9' },
+          },
+          '0',
+        );
+      }
+      // Per-partition orders: the hold is in the partition with the events.
+      const [heldPartition] =
+        backend.categoryPartitions === undefined
+          ? [0]
+          : await partitionsWithEvents(millrace, 'order', partitions);
 
       const result = await millrace.prune({ keepLast: 0 });
 
@@ -147,54 +222,58 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
         {
           consumer: 'slow',
           sequence: { kind: 'category', category: 'order' },
-          partition: 0,
+          partition: heldPartition,
           position: held,
         },
       ]);
       // The event at the committed position stays too, as the contract says.
-      expect((await readAll(millrace)).map((e) => e.position)).toEqual(
+      expect((await logged(millrace, backend)).map((e) => e.position)).toEqual(
         published.slice(2).map((p) => p.position),
       );
     });
 
-    it('lets a stream consumer hold only its own stream', async () => {
-      const backend = await setup();
-      const millrace = await backend.open();
-      const published = await millrace.publishBatch([
-        ...inputs('order-1', 3),
-        ...inputs('order-2', 3),
-      ]);
-      await millrace.provider.registry.register(
-        {
-          name: 'one-stream',
-          sequence: { kind: 'stream', stream: 'order-1' },
-          subjects: [],
-          partitions: 1,
-          maxAttempts: 10,
-        },
-        '0',
-      );
-      const result = await millrace.prune({ keepLast: 0 });
-      expect(result.deleted).toBe(2);
-      expect(result.heldBy.map((h) => [h.consumer, h.position])).toEqual([['one-stream', '0']]);
-      expect(ids(await readAll(millrace))).toEqual([
-        'order-1@0',
-        'order-1@1',
-        'order-1@2',
-        'order-2@2',
-      ]);
-      expect(published).toHaveLength(6);
-    });
+    if (!streams) {
+      it('does not apply: lacks stream sequences (a stream consumer cannot register)', async () => {
+        const backend = await setup();
+        const millrace = await backend.open();
+        expect(millrace.capabilities.sequences).not.toContain('stream');
+        await expect(millrace.provider.registry.register(ONE_STREAM, '0')).rejects.toThrow(
+          /stream/,
+        );
+      });
+    }
+
+    if (streams)
+      it('lets a stream consumer hold only its own stream', async () => {
+        const backend = await setup();
+        const millrace = await backend.open();
+        const published = await millrace.publishBatch([
+          ...inputs('order-1', 3),
+          ...inputs('order-2', 3),
+        ]);
+        await millrace.provider.registry.register(ONE_STREAM, '0');
+        const result = await millrace.prune({ keepLast: 0 });
+        expect(result.deleted).toBe(2);
+        expect(result.heldBy.map((h) => [h.consumer, h.position])).toEqual([['one-stream', '0']]);
+        expect(ids(await readAll(millrace))).toEqual([
+          'order-1@0',
+          'order-1@1',
+          'order-1@2',
+          'order-2@2',
+        ]);
+        expect(published).toHaveLength(6);
+      });
 
     it('counts the slowest partition of a running consumer, and prunes past it only when forced', async () => {
       const backend = await setup();
       const millrace = await backend.open();
       await millrace.publishBatch([...inputs('order-a', 5), ...inputs('order-b', 5)]);
       const handled: Event[] = [];
+      const partitions = backend.categoryPartitions ?? 4;
       const consumer = millrace.consumer({
         name: 'worker',
         sequence: { category: 'order' },
-        partitions: 4,
+        partitions,
         commitIntervalMs: 10,
         retry: { type: 'fixed', delayMs: 5 },
         logger: recordingLogger(),
@@ -207,27 +286,32 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
       await waitFor(() => handled.length >= 7, 'the events before the failing one handled');
       await consumer.stop();
       const status = await millrace.consumerStatus('worker');
-      const slowest = [...status.positions].sort((a, b) =>
-        comparePositions(a.position, b.position),
-      )[0];
+      // Per-partition orders: a partition without events holds nothing back.
+      const holding =
+        backend.categoryPartitions === undefined
+          ? undefined
+          : await partitionsWithEvents(millrace, 'order', partitions);
+      const slowest = status.positions
+        .filter((p) => holding === undefined || holding.includes(p.partition))
+        .sort((a, b) => comparePositions(a.position, b.position))[0];
 
       const held = await millrace.prune({ keepLast: 0 });
       expect(held.heldBy.map((h) => [h.consumer, h.partition, h.position])).toEqual([
         ['worker', slowest?.partition, slowest?.position],
       ]);
       expect(held.prunedBefore).toBe(slowest?.position);
-      for (const event of await readAll(millrace)) {
+      for (const event of await logged(millrace, backend)) {
         expect(comparePositions(event.position, slowest?.position ?? '0')).toBeGreaterThanOrEqual(
           -1,
         );
       }
-      expect((await readAll(millrace)).some((e) => e.stream === 'order-b' && e.version === 2)).toBe(
-        true,
-      );
+      expect(
+        (await logged(millrace, backend)).some((e) => e.stream === 'order-b' && e.version === 2),
+      ).toBe(true);
 
       const forced = await millrace.prune({ keepLast: 0, force: true });
       expect(forced.heldBy).toEqual([]);
-      expect(ids(await readAll(millrace))).toEqual(['order-a@4', 'order-b@4']);
+      expect(await loggedIds(millrace, backend)).toEqual(['order-a@4', 'order-b@4']);
     });
 
     it('refuses bad input with a ValidationError and deletes nothing', async () => {
@@ -251,7 +335,7 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
           ValidationError,
         );
       }
-      expect(await readAll(millrace)).toHaveLength(3);
+      expect(await logged(millrace, backend)).toHaveLength(3);
       await expect(backend.open({ retention: { olderThan: '7 days' } })).rejects.toBeInstanceOf(
         ValidationError,
       );
@@ -265,7 +349,7 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
       const consumer = millrace.consumer({
         name: 'follower',
         sequence: { category: 'order' },
-        partitions: 2,
+        partitions: backend.categoryPartitions ?? 2,
         commitIntervalMs: 10,
         handler: (event) => {
           handled.push(event);
@@ -277,19 +361,23 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
         async () => (await millrace.prune({ keepLast: 0 })).deleted === 6,
         'the handled events pruned once their positions are committed',
       );
-      expect(ids(await readAll(millrace, { sequence: { category: 'order' } }))).toEqual([
-        'order-1@3',
-        'order-2@3',
-      ]);
+      const left =
+        backend.categoryPartitions === undefined
+          ? ids(await readAll(millrace, { sequence: { category: 'order' } }))
+          : await loggedIds(millrace, backend);
+      expect(left).toEqual(['order-1@3', 'order-2@3']);
       await millrace.publishBatch([...inputs('order-1', 1), ...inputs('order-3', 1)]);
       await waitFor(() => handled.length === 10, 'events published after the prune handled');
       await consumer.stop();
       expect(ids(handled.slice(8)).sort()).toEqual(['order-1@4', 'order-3@0']);
 
       const late: Event[] = [];
+      // The whole log, or where the backend has no log consumers, its one category.
       const newcomer = millrace.consumer({
         name: 'newcomer',
-        sequence: 'log',
+        ...(sequences.includes('log')
+          ? { sequence: 'log' as const }
+          : { sequence: { category: 'order' }, partitions: backend.categoryPartitions }),
         handler: (event) => {
           late.push(event);
         },
@@ -304,9 +392,10 @@ export function retentionSuite(name: string, setup: () => Promise<RetentionBacke
       const writer = await backend.open();
       await writer.publishBatch(inputs('order-1', 5));
       const pruner = await backend.open({ retention: { keepLast: 2, every: '50ms' } });
-      await waitFor(async () => (await readAll(pruner)).length === 2, 'the policy pruning');
+      const left = async () => (await logged(pruner, backend)).length;
+      await waitFor(async () => (await left()) === 2, 'the policy pruning');
       await writer.publishBatch(inputs('order-1', 3));
-      await waitFor(async () => (await readAll(pruner)).length === 2, 'the policy pruning again');
+      await waitFor(async () => (await left()) === 2, 'the policy pruning again');
       await pruner.close();
     });
   });

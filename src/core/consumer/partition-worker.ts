@@ -311,6 +311,7 @@ export class PartitionWorker {
         limit: options.batchSize,
         subjects: options.subjects,
         partition: this.slice,
+        wait: true,
       })
       .then(
         (page) =>

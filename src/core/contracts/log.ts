@@ -17,6 +17,12 @@ export interface ReadRequest {
   readonly subjects?: readonly string[];
   /** Absent: the whole sequence. */
   readonly partition?: PartitionSlice;
+  /**
+   * The reader is a consumer that would otherwise poll: a backend whose
+   * reads can wait for new events (a Kafka fetch, `XREAD BLOCK`) may hold
+   * an empty read a while (a long poll). Absent: answer at once.
+   */
+  readonly wait?: boolean;
 }
 
 export interface ReadPage {

@@ -100,7 +100,7 @@ export class KafkaLog implements LogStore {
       fetched = await fetcher.fetch(
         BigInt(request.after),
         request.limit,
-        this.cluster.options.fetchWaitMs,
+        request.wait === true ? this.cluster.options.fetchWaitMs : 0,
       );
     } finally {
       fetcher.busy = false;
@@ -120,8 +120,8 @@ export class KafkaLog implements LogStore {
       next,
       hasMore: fetched.next < fetched.highWatermark,
       pending: false,
-      // A fetch waits on the broker for new records: the next read may start at once.
-      longPoll: true,
+      // A consumer's fetch waited on the broker for new records: the next read may start at once.
+      longPoll: request.wait === true,
     };
   }
 

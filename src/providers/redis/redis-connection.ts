@@ -129,7 +129,9 @@ function open(options: ResolvedRedisOptions): RedisClient {
   if (options.nodes !== undefined) {
     return new Cluster(
       options.nodes.map((n) => ({ host: n.host, port: n.port })),
-      { redisOptions: CLIENT_OPTIONS, lazyConnect: true, enableAutoPipelining: true },
+      // Auto-pipelining is off on a cluster: ioredis refuses a pipeline whose
+      // scripts' keys fall in slots of different allocation groups.
+      { redisOptions: { ...CLIENT_OPTIONS, enableAutoPipelining: false }, lazyConnect: true },
     );
   }
   return new Redis(options.url as string, CLIENT_OPTIONS);

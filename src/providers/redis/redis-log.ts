@@ -80,9 +80,7 @@ export class RedisLog implements LogStore<never> {
       this.connection.options.nodes === undefined
         ? [[...partitions.values()]]
         : [...partitions.values()].map((p) => [p]);
-    const published = new Array<PublishedEvent>(events.length);
-    const landed: string[] = [];
-    for (const call of calls) {
+    const prepared = calls.map((call) => {
       const keys = call.flatMap((p) => [p.keys.log, p.keys.heads, p.keys.ids]);
       const indexes = call.flatMap((p) => p.indexes);
       const args: (string | number)[] = [indexes.length];
@@ -100,7 +98,23 @@ export class RedisLog implements LogStore<never> {
           );
         }
       }
-      const batch = indexes.map((i) => events[i] as PreparedEvent);
+      return { keys, indexes, args, batch: indexes.map((i) => events[i] as PreparedEvent) };
+    });
+    if (prepared.length > 1 && !delivered) {
+      // Checked everywhere before anything is written: a batch refused for
+      // what was known when it came (a stale version, a known id) writes
+      // nothing; only a write racing it in between can leave it partial.
+      for (const { keys, args, batch } of prepared) {
+        answersOf(
+          (await this.connection.run('append', keys, ['2', ...args])) as string[],
+          batch,
+          [],
+        );
+      }
+    }
+    const published = new Array<PublishedEvent>(events.length);
+    const landed: string[] = [];
+    for (const { keys, indexes, args, batch } of prepared) {
       const reply = (await retriedOnce((retry) =>
         this.connection.runDurably('append', keys, [retry || delivered ? '1' : '0', ...args]),
       )) as string[];
@@ -115,7 +129,13 @@ export class RedisLog implements LogStore<never> {
     const category = categoryOf(request.sequence);
     const partitions = await this.categories.partitionsOf(category);
     if (partitions === undefined)
-      return { events: [], next: request.after, hasMore: false, pending: false, longPoll: true };
+      return {
+        events: [],
+        next: request.after,
+        hasMore: false,
+        pending: false,
+        longPoll: request.wait === true,
+      };
     const count = request.partition?.count ?? 1;
     if (count !== partitions) {
       throw new ValidationError(
@@ -133,7 +153,9 @@ export class RedisLog implements LogStore<never> {
         request.limit,
       ),
     );
-    if (entries.length === 0) entries = await this.waitFor(log, request.after, request.limit);
+    if (entries.length === 0 && request.wait === true) {
+      entries = await this.waitFor(log, request.after, request.limit);
+    }
     const matches =
       request.subjects === undefined || request.subjects.length === 0
         ? undefined
@@ -149,7 +171,8 @@ export class RedisLog implements LogStore<never> {
       next: last === undefined ? request.after : eventOfEntry(category, last).position,
       hasMore: entries.length >= request.limit,
       pending: false,
-      longPoll: true,
+      // A consumer's read waited on the server: the next may start at once.
+      longPoll: request.wait === true,
     };
   }
 

@@ -6,7 +6,8 @@
  * every membership write a script on the consumer's hash tag; commits are
  * fenced by the assignment in the same script. Delayed events wait in a
  * schedule under the namespace's tag, delivered by the holder of a lease of
- * their own (redis-scheduled.ts). What Redis cannot give (publishing in a
+ * their own (redis-scheduled.ts). Retention prunes partition by partition
+ * (redis-retention.ts). What Redis cannot give (publishing in a
  * database transaction, effectively-once handling, one order over the whole
  * log) the capabilities say, and the API refuses it.
  */
@@ -30,6 +31,7 @@ import { RedisMembershipStore } from './redis-membership-store.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { RedisPositions } from './redis-positions.js';
 import { RedisRegistry } from './redis-registry.js';
+import { RedisRetention } from './redis-retention.js';
 import { RedisScheduledEvents, SCHEDULER_LEASE } from './redis-scheduled.js';
 import { reportPersistence } from './redis-persistence.js';
 
@@ -59,6 +61,8 @@ export class RedisProvider implements Provider<never> {
   readonly membership: AllocatedMembership<never>;
   readonly wakeups = undefined;
   readonly delayed: DelayedEvents<never>;
+  /** Per partition, never past a category consumer's position there (redis-retention.ts). */
+  readonly retention: RedisRetention;
   private readonly scheduled: RedisScheduledEvents;
   private closing: Promise<void> | undefined;
 
@@ -73,6 +77,12 @@ export class RedisProvider implements Provider<never> {
     this.positions = new RedisPositions(connection, keys);
     this.deliveries = new TabledDeliveries(new RedisDeliveryTable(connection, keys));
     this.registry = new RedisRegistry(connection, categories);
+    this.retention = new RedisRetention({
+      connection,
+      categories,
+      registry: this.registry,
+      positions: this.positions,
+    });
     this.keys = new TabledKeys(new RedisKeyTable(connection, keys.apiKeys));
     this.members = new RedisMembershipStore(connection, keys);
     const electorOptions = {

@@ -18,6 +18,7 @@ export type ProviderSpec =
     }
   | {
       readonly kind: 'redis';
+      /** One server's URL, or for a Redis Cluster `cluster:host:port,host:port,...`. */
       readonly url: string;
       readonly prefix: string;
       /** Partitions of the categories it meets; by default the provider's. */
@@ -39,7 +40,13 @@ export function openProviderFromSpec(spec: ProviderSpec): ProviderFactory {
         partitions: spec.partitions,
       });
     case 'redis':
-      return redis({ url: spec.url, prefix: spec.prefix, partitions: spec.partitions });
+      return spec.url.startsWith('cluster:')
+        ? redis({
+            cluster: { nodes: spec.url.slice('cluster:'.length).split(',') },
+            prefix: spec.prefix,
+            partitions: spec.partitions,
+          })
+        : redis({ url: spec.url, prefix: spec.prefix, partitions: spec.partitions });
   }
 }
 

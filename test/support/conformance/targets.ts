@@ -16,6 +16,8 @@ import {
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../database.js';
 import { assertKafkaReachable, deleteKafkaNamespace, kafkaBrokers } from '../kafka.js';
 import { TEST_REDIS_URL, checkRedis, dropPrefix, uniquePrefix } from '../redis.js';
+import { redisClusterNodes } from '../redis-cluster.js';
+import { ageRedisEvents } from '../redis-aging.js';
 import { recordingLogger } from '../wait.js';
 import { freshPglite } from './pglite-template.js';
 import { openProviderFromSpec, type ProviderSpec } from './provider-spec.js';
@@ -23,7 +25,7 @@ import { openProviderFromSpec, type ProviderSpec } from './provider-spec.js';
 export type { ProviderSpec } from './provider-spec.js';
 export { openProviderFromSpec } from './provider-spec.js';
 
-export type TargetName = 'postgres' | 'pglite' | 'kafka' | 'redis';
+export type TargetName = 'postgres' | 'pglite' | 'kafka' | 'redis' | 'redis-cluster';
 
 /**
  * What a target claims. `maxPartitions` is left out (the suite always uses
@@ -286,7 +288,7 @@ export function redisTarget(url = TEST_REDIS_URL): ConformanceTarget {
       sequences: ['category'],
       allocation: 'millrace',
       delayedEvents: true,
-      retention: false,
+      retention: true,
     },
     sharedAcrossProcesses: true,
     timing: SQL_TIMING,
@@ -304,6 +306,10 @@ export function redisTarget(url = TEST_REDIS_URL): ConformanceTarget {
         open: instances.open,
         processSpec: spec,
         transaction: undefined,
+        // Through a Millrace of its own: its provider's client reaches the server or cluster.
+        async ageEvents(position, ageMs) {
+          await ageRedisEvents(await instances.open(), position, ageMs);
+        },
         async close() {
           await instances.closeAll();
           await dropPrefix(spec.prefix, url);
@@ -313,15 +319,27 @@ export function redisTarget(url = TEST_REDIS_URL): ConformanceTarget {
   };
 }
 
+/**
+ * Redis Streams on a six-node Redis Cluster of the suite's own
+ * (scripts/redis/cluster.sh, started by the global set-up): the same
+ * provider over slots on three primaries.
+ */
+export function redisClusterTarget(): ConformanceTarget {
+  const nodes = redisClusterNodes().map((n) => `${n.host}:${n.port}`);
+  const single = redisTarget(`cluster:${nodes.join(',')}`);
+  return { ...single, name: 'redis-cluster' };
+}
+
 const FACTORIES: Record<TargetName, () => ConformanceTarget> = {
   postgres: () => postgresTarget(),
   pglite: () => pgliteTarget(),
   kafka: () => kafkaTarget(),
   redis: () => redisTarget(),
+  'redis-cluster': () => redisClusterTarget(),
 };
 
-/** The targets every run covers (global setup checks PostgreSQL, Kafka and Redis answer). */
-const WIRED: readonly TargetName[] = ['postgres', 'pglite', 'kafka', 'redis'];
+/** The targets every run covers (global setup checks PostgreSQL, Kafka and Redis answer, and starts the Redis Cluster). */
+const WIRED: readonly TargetName[] = ['postgres', 'pglite', 'kafka', 'redis', 'redis-cluster'];
 
 /**
  * `CONFORMANCE_TARGETS=kafka` (comma-separated names) runs the suite against

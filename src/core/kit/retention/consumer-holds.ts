@@ -17,13 +17,20 @@ export type StreamHold = RetentionHold & {
 };
 
 export class ConsumerHolds {
-  private constructor(private readonly holds: readonly RetentionHold[]) {}
+  private constructor(
+    private readonly holds: readonly RetentionHold[],
+    /** Every partition's position, by consumer: for providers ordered per partition. */
+    private readonly positions: ReadonlyMap<string, readonly PartitionPosition[]>,
+  ) {}
 
   static async load(registry: ConsumerRegistry, positions: PositionStore): Promise<ConsumerHolds> {
     const records = await registry.list();
+    const loaded = new Map<string, readonly PartitionPosition[]>();
     const holds = await Promise.all(
       records.map(async (record): Promise<RetentionHold | undefined> => {
-        const slowest = slowestPartition(await positions.load(record.name));
+        const all = await positions.load(record.name);
+        loaded.set(record.name, all);
+        const slowest = slowestPartition(all);
         if (slowest === undefined) return undefined;
         return {
           consumer: record.name,
@@ -33,7 +40,10 @@ export class ConsumerHolds {
         };
       }),
     );
-    return new ConsumerHolds(holds.filter((h): h is RetentionHold => h !== undefined));
+    return new ConsumerHolds(
+      holds.filter((h): h is RetentionHold => h !== undefined),
+      loaded,
+    );
   }
 
   /** Log consumers and the category's consumers, slowest first: they hold the whole category. */
@@ -44,6 +54,20 @@ export class ConsumerHolds {
           sequence.kind === 'log' ||
           (sequence.kind === 'category' && sequence.category === category),
       )
+      .sort((a, b) => comparePositions(a.position, b.position));
+  }
+
+  /**
+   * Where each partition is an order of its own (Redis Streams: a position
+   * says nothing of another partition's events), the holds of log and
+   * category consumers in one partition of the category, slowest first.
+   */
+  inPartition(category: string, partition: number): RetentionHold[] {
+    return this.ofCategory(category)
+      .flatMap((hold) => {
+        const at = this.positions.get(hold.consumer)?.find((p) => p.partition === partition);
+        return at === undefined ? [] : [{ ...hold, partition, position: at.position }];
+      })
       .sort((a, b) => comparePositions(a.position, b.position));
   }
 

@@ -74,7 +74,7 @@ export class LogPruner implements RetentionStore {
       const target = lowest([end, byTime, byCount]);
       results.push(await this.pruneCategory(category, target, holds, request.force === true));
     }
-    return summarize(results);
+    return summarizePrune(results);
   }
 
   private async keepLastFrom(
@@ -112,7 +112,8 @@ export class LogPruner implements RetentionStore {
   }
 }
 
-function summarize(categories: CategoryPruneResult[]): PruneResult {
+/** A prune's result from its categories': totals, the lowest cut, each holding consumer once. */
+export function summarizePrune(categories: readonly CategoryPruneResult[]): PruneResult {
   const heldBy = new Map<string, RetentionHold>();
   for (const hold of categories.flatMap((c) => c.heldBy)) heldBy.set(hold.consumer, hold);
   return {
