@@ -31,11 +31,13 @@
 # redis.log. The state directory remembers the base it was created with, and
 # every command uses it until 'stop'.
 #
-# Environment: MILLRACE_REDIS_CLUSTER_PORT_BASE (7000).
+# Environment: MILLRACE_REDIS_CLUSTER_PORT_BASE (7000); MILLRACE_REDIS_CLUSTER_DIR
+# (.redis-cluster in the repository), so two clusters (on two bases) can run
+# side by side.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-STATE="$ROOT/.redis-cluster"
+STATE="${MILLRACE_REDIS_CLUSTER_DIR:-$ROOT/.redis-cluster}"
 NODES=(1 2 3 4 5 6)
 # Bounds the wait for a healthy cluster, in seconds. Creating six empty nodes
 # takes some 3 s, a failover 3-5 s (cluster-node-timeout 2000).

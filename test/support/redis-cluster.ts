@@ -19,9 +19,22 @@ const NODES = [1, 2, 3, 4, 5, 6];
  */
 const TIMEOUT_MS = 60_000;
 
-async function cluster(...args: string[]): Promise<string> {
+/** Which cluster: its port base and state directory (the script's defaults when absent). */
+export interface ClusterPlace {
+  readonly portBase: number;
+  readonly dir?: string;
+}
+
+const DEFAULT_PLACE: ClusterPlace = { portBase: PORT_BASE };
+
+async function cluster(place: ClusterPlace, ...args: string[]): Promise<string> {
+  const env = {
+    ...process.env,
+    MILLRACE_REDIS_CLUSTER_PORT_BASE: String(place.portBase),
+    ...(place.dir === undefined ? {} : { MILLRACE_REDIS_CLUSTER_DIR: place.dir }),
+  };
   try {
-    const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: TIMEOUT_MS });
+    const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: TIMEOUT_MS, env });
     return stdout;
   } catch (error) {
     // execFile's message repeats stderr after the command line; say instead
@@ -55,33 +68,33 @@ function node(i: number): string {
  * restarted is started again first; after restartRedisNode, this is how to
  * wait until the node has caught up.
  */
-export async function startRedisCluster(): Promise<void> {
-  await cluster('start');
+export async function startRedisCluster(place = DEFAULT_PLACE): Promise<void> {
+  await cluster(place, 'start');
 }
 
 /** Stops every node and deletes the cluster's data: the next start is fresh. */
-export async function stopRedisCluster(): Promise<void> {
-  await cluster('stop');
+export async function stopRedisCluster(place = DEFAULT_PLACE): Promise<void> {
+  await cluster(place, 'stop');
 }
 
 /** kill -9 node i (1..6); a primary's replica takes over in some 3-5 s. */
-export async function killRedisNode(i: number): Promise<void> {
-  await cluster('kill', node(i));
+export async function killRedisNode(i: number, place = DEFAULT_PLACE): Promise<void> {
+  await cluster(place, 'kill', node(i));
 }
 
 /** Starts node i again on its data; returns once it answers PING, maybe not yet in sync. */
-export async function restartRedisNode(i: number): Promise<void> {
-  await cluster('restart', node(i));
+export async function restartRedisNode(i: number, place = DEFAULT_PLACE): Promise<void> {
+  await cluster(place, 'restart', node(i));
 }
 
 /** All six nodes, node i at index i - 1; any of them will do to bootstrap a cluster client. */
-export function redisClusterNodes(): { host: string; port: number }[] {
-  return NODES.map((i) => ({ host: '127.0.0.1', port: PORT_BASE + i }));
+export function redisClusterNodes(place = DEFAULT_PLACE): { host: string; port: number }[] {
+  return NODES.map((i) => ({ host: '127.0.0.1', port: place.portBase + i }));
 }
 
 /** The ports of the nodes that are primaries now (as a live node sees it), ascending. */
-export async function redisClusterPrimaries(): Promise<number[]> {
-  const stdout = await cluster('primaries');
+export async function redisClusterPrimaries(place = DEFAULT_PLACE): Promise<number[]> {
+  const stdout = await cluster(place, 'primaries');
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
