@@ -25,6 +25,7 @@ import {
   startRedisCluster,
   stopRedisCluster,
 } from '../support/redis-cluster.js';
+import { readPartitions } from '../support/read-log.js';
 import { recordingLogger, waitFor } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,24 +37,9 @@ const PARTITIONS = 8;
 beforeAll(() => startRedisCluster(PLACE));
 afterAll(() => stopRedisCluster(PLACE));
 
-/** Every event id the log holds, read partition by partition to the end. */
+/** Every event id the log holds. */
 async function logged(millrace: Millrace): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (let index = 0; index < PARTITIONS; index++) {
-    let after = '0';
-    for (;;) {
-      const page = await millrace.read({
-        sequence: { category: 'order' },
-        partition: { index, count: PARTITIONS },
-        after,
-        limit: 1000,
-      });
-      for (const event of page.events) ids.add(event.id);
-      after = page.next;
-      if (!page.hasMore) break;
-    }
-  }
-  return ids;
+  return new Set((await readPartitions(millrace, 'order', PARTITIONS)).map((e) => e.id));
 }
 
 for (const durability of ['local', 'replicated'] as const) {

@@ -11,7 +11,7 @@ import { PgPrunableLog } from '../../src/providers/postgres/pg-retention.js';
 import { createServer } from '../../src/server/server.js';
 import type { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
 import { PROVIDERS, openBackend, type TestBackend } from '../support/providers.js';
-import { readAll } from '../support/retention-suite.js';
+import { readAll } from '../support/read-log.js';
 
 const backends: TestBackend[] = [];
 afterEach(async () => {

@@ -13,6 +13,7 @@ import {
   type MillraceOptions,
   type PublishInput,
 } from '../../src/index.js';
+import { readPartitions } from './read-log.js';
 import { PATIENCE, recordingLogger, waitFor } from './wait.js';
 
 export interface DelayedBackend {
@@ -38,16 +39,7 @@ export async function logged(
   { categoryPartitions: partitions }: Partial<DelayedBackend> = {},
 ): Promise<readonly Event[]> {
   if (partitions === undefined) return (await millrace.read({ limit: 10_000 })).events;
-  const pages = await Promise.all(
-    Array.from({ length: partitions }, (_, index) =>
-      millrace.read({
-        sequence: { category: 'order' },
-        partition: { index, count: partitions },
-        limit: 10_000,
-      }),
-    ),
-  );
-  return pages.flatMap((page) => page.events);
+  return readPartitions(millrace, 'order', partitions);
 }
 
 /** The events' data in log order, or, where the log has no one order, stream by stream. */

@@ -17,6 +17,7 @@ import {
   type PruneOptions,
 } from '../../src/index.js';
 import type { EventSequence } from '../../src/index.js';
+import { readAll, readPartitions } from './read-log.js';
 import { recordingLogger, waitFor } from './wait.js';
 
 export interface RetentionBackend {
@@ -41,17 +42,6 @@ const CATEGORIES = ['order', 'user'];
 
 const DAY = 86_400_000;
 
-export async function readAll(millrace: Millrace, sequence: Parameters<Millrace['read']>[0] = {}) {
-  const events: Event[] = [];
-  let after = '0';
-  for (;;) {
-    const page = await millrace.read({ ...sequence, after, limit: 1000 });
-    events.push(...page.events);
-    after = page.next;
-    if (!page.hasMore) return events;
-  }
-}
-
 function inputs(stream: string, count: number): EventInput[] {
   return Array.from({ length: count }, (_, n) => ({
     stream,
@@ -74,11 +64,7 @@ const ids = (events: readonly Event[]) => events.map((e) => `${e.stream}@${e.ver
 /** Every event left (see RetentionBackend.categoryPartitions). */
 async function logged(millrace: Millrace, { categoryPartitions: count }: RetentionBackend) {
   if (count === undefined) return readAll(millrace);
-  const reads = CATEGORIES.flatMap((category) =>
-    Array.from({ length: count }, (_, index) =>
-      readAll(millrace, { sequence: { category }, partition: { index, count } }),
-    ),
-  );
+  const reads = CATEGORIES.map((category) => readPartitions(millrace, category, count));
   return (await Promise.all(reads)).flat();
 }
 

@@ -13,11 +13,15 @@ import type {
   ReadPage,
   ReadRequest,
 } from '../../core/contracts/log.js';
-import { UnsupportedError, ValidationError } from '../../core/errors.js';
+import { UnsupportedError } from '../../core/errors.js';
 import type { PreparedEvent, PublishedEvent } from '../../core/event.js';
 import type { Event } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
-import { noSingleEnd, noSinglePositionAtTime } from '../../core/kit/per-partition-positions.js';
+import {
+  noSingleEnd,
+  noSinglePositionAtTime,
+  partitionOfSlice,
+} from '../../core/kit/per-partition-positions.js';
 import type { EventSequence } from '../../core/sequence.js';
 import { subjectMatcher } from '../../core/subjects.js';
 import type { KafkaCluster } from './kafka-cluster.js';
@@ -105,14 +109,11 @@ export class KafkaLog implements LogStore {
     } finally {
       fetcher.busy = false;
     }
-    const matches =
-      request.subjects === undefined || request.subjects.length === 0
-        ? undefined
-        : subjectMatcher(request.subjects);
+    const matches = subjectMatcher(request.subjects ?? []);
     const events: Event[] = [];
     for (const { offset, time, record } of fetched.records) {
       const event = fromRecord(record, { topic, category, partition, offset, time });
-      if (matches === undefined || matches(event.subject)) events.push(event);
+      if (matches(event.subject)) events.push(event);
     }
     const next = fetched.next.toString();
     return {
@@ -155,14 +156,7 @@ export class KafkaLog implements LogStore {
   ): Promise<number | undefined> {
     const partitions = await this.cluster.partitionsOf(topic);
     if (partitions === undefined) return undefined;
-    const count = slice?.count ?? 1;
-    if (count !== partitions) {
-      throw new ValidationError(
-        `kafka topic ${topic} has ${partitions} partitions: read it as ${partitions} partitions, not ${count}`,
-        { reason: 'partition_count_mismatch', details: { topic, partitions, requested: count } },
-      );
-    }
-    return slice?.index ?? 0;
+    return partitionOfSlice(`kafka topic ${topic}`, partitions, slice, { topic });
   }
 
   /** An idle fetcher, preferably one whose buffer starts at `offset`. */

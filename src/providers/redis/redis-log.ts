@@ -14,14 +14,18 @@ import type {
   ReadPage,
   ReadRequest,
 } from '../../core/contracts/log.js';
-import { ConflictError, UnsupportedError, ValidationError } from '../../core/errors.js';
+import { ConflictError, UnsupportedError } from '../../core/errors.js';
 import type { Event, PreparedEvent, PublishedEvent } from '../../core/event.js';
 import type { Position } from '../../core/position.js';
-import { noSingleEnd, noSinglePositionAtTime } from '../../core/kit/per-partition-positions.js';
+import {
+  noSingleEnd,
+  noSinglePositionAtTime,
+  partitionOfSlice,
+} from '../../core/kit/per-partition-positions.js';
 import type { EventSequence } from '../../core/sequence.js';
 import { subjectMatcher } from '../../core/subjects.js';
 import type { RedisCategories } from './redis-categories.js';
-import { asEntries, entryId, eventOfEntry } from './redis-codec.js';
+import { asEntries, entryId, eventOfEntry, positionOfEntry } from './redis-codec.js';
 import type { RedisConnection, Reply } from './redis-connection.js';
 import type { PartitionKeys } from './redis-keys.js';
 import { retriedOnce } from './redis-errors.js';
@@ -136,14 +140,15 @@ export class RedisLog implements LogStore<never> {
         pending: false,
         longPoll: request.wait === true,
       };
-    const count = request.partition?.count ?? 1;
-    if (count !== partitions) {
-      throw new ValidationError(
-        `redis category ${category} has ${partitions} partitions: read it as ${partitions} partitions, not ${count}`,
-        { reason: 'partition_count_mismatch', details: { category, partitions, requested: count } },
-      );
-    }
-    const { log } = this.categories.keys.partition(category, request.partition?.index ?? 0);
+    const partition = partitionOfSlice(
+      `redis category ${category}`,
+      partitions,
+      request.partition,
+      {
+        category,
+      },
+    );
+    const { log } = this.categories.keys.partition(category, partition);
     let entries = asEntries(
       await this.connection.client.xrange(
         log,
@@ -156,19 +161,16 @@ export class RedisLog implements LogStore<never> {
     if (entries.length === 0 && request.wait === true) {
       entries = await this.waitFor(log, request.after, request.limit);
     }
-    const matches =
-      request.subjects === undefined || request.subjects.length === 0
-        ? undefined
-        : subjectMatcher(request.subjects);
+    const matches = subjectMatcher(request.subjects ?? []);
     const found: Event[] = [];
     for (const entry of entries) {
       const event = eventOfEntry(category, entry);
-      if (matches === undefined || matches(event.subject)) found.push(event);
+      if (matches(event.subject)) found.push(event);
     }
     const last = entries.at(-1);
     return {
       events: found,
-      next: last === undefined ? request.after : eventOfEntry(category, last).position,
+      next: last === undefined ? request.after : positionOfEntry(last[0]),
       hasMore: entries.length >= request.limit,
       pending: false,
       // A consumer's read waited on the server: the next may start at once.

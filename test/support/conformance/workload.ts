@@ -13,6 +13,7 @@ import type {
   Millrace,
 } from '../../../src/index.js';
 import { Random } from '../random.js';
+import { readPartitions } from '../read-log.js';
 import { waitFor } from '../wait.js';
 import type { TargetInstance } from './targets.js';
 
@@ -208,8 +209,8 @@ export function expectStreamOrder(handlings: readonly Handling[]): Map<string, n
 }
 
 /**
- * Every event of a category (up to a page per partition): in one read where
- * the log has one order, else partition by partition, in partition order.
+ * Every event of a category (a page of it where the log has one order),
+ * else partition by partition, in partition order.
  */
 export async function readCategory(
   millrace: Millrace,
@@ -218,10 +219,5 @@ export async function readCategory(
 ): Promise<Event[]> {
   const count = instance.categoryPartitions;
   if (count === undefined) return [...(await millrace.read({ sequence: { category } })).events];
-  const pages = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      millrace.read({ sequence: { category }, partition: { index, count } }),
-    ),
-  );
-  return pages.flatMap((page) => page.events);
+  return readPartitions(millrace, category, count);
 }
