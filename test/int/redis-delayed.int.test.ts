@@ -19,6 +19,7 @@ import {
 import { RedisCategories } from '../../src/providers/redis/redis-categories.js';
 import { RedisConnection } from '../../src/providers/redis/redis-connection.js';
 import { RedisKeys } from '../../src/providers/redis/redis-keys.js';
+import { RedisSession } from '../../src/providers/redis/redis-session.js';
 import { RedisLeaseElector } from '../../src/providers/redis/redis-lease-elector.js';
 import { RedisLog } from '../../src/providers/redis/redis-log.js';
 import { resolveRedisOptions } from '../../src/providers/redis/redis-options.js';
@@ -58,6 +59,7 @@ beforeEach(async () => {
     intervalMs: 10_000,
     lease: SCHEDULER_LEASE,
     announceResign: false,
+    session: new RedisSession(connection.client),
   });
   await elector.start(() => undefined);
   const current = elector.current();

@@ -23,6 +23,7 @@ import {
 } from '../../src/providers/redis/redis-lease-elector.js';
 import { RedisMembershipStore } from '../../src/providers/redis/redis-membership-store.js';
 import { resolveRedisOptions } from '../../src/providers/redis/redis-options.js';
+import { RedisSession } from '../../src/providers/redis/redis-session.js';
 import { allocationApplySuite, CONSUMER_DEFINITION } from '../support/allocation-apply-suite.js';
 import { checkRedis, dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -70,6 +71,7 @@ async function openRig(): Promise<Rig> {
         holder,
         host: 'h',
         pid: 1,
+        session: new RedisSession(connection.client),
         ttlMs: 600_000,
         intervalMs: 600_000,
         ...options,
@@ -301,15 +303,51 @@ describe('redis lease elector', () => {
   it('replaces a leader that stops renewing once its lease expires', async () => {
     rig = await openRig();
     const other = await rig.connect();
-    const a = new RedisLeaseElector(other, rig.keys, { holder: 'a', host: 'h', pid: 1, ...quick });
+    // Renews only on rounds, and its next round comes long after its lease: frozen, as SIGSTOP
+    // leaves a process, with its connection still open.
+    const a = new RedisLeaseElector(other, rig.keys, {
+      holder: 'a',
+      host: 'h',
+      pid: 1,
+      session: new RedisSession(other.client),
+      ttlMs: quick.ttlMs,
+      intervalMs: 600_000,
+    });
     const b = rig.elector('b', quick);
     await a.start(() => undefined);
-    await b.start(() => undefined);
     const startedAt = Date.now();
-    // Cut off: a can neither renew nor resign.
-    await other.close();
+    await b.start(() => undefined);
+    expect(a.current()).toBeDefined();
+    expect(b.current()).toBeUndefined();
     await waitFor(() => b.current() !== undefined, 'b to take over', 5_000);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(quick.ttlMs / 2);
+    await a.stop();
+  });
+
+  it('replaces a leader at once when its connection is gone, as a killed process leaves it', async () => {
+    rig = await openRig();
+    const other = await rig.connect();
+    const slow = { ttlMs: 600_000, intervalMs: 25 };
+    const a = new RedisLeaseElector(other, rig.keys, {
+      holder: 'a',
+      host: 'h',
+      pid: 1,
+      session: new RedisSession(other.client),
+      ...slow,
+    });
+    const b = rig.elector('b', slow);
+    await a.start(() => undefined);
+    const first = a.current() as Leadership;
+    await b.start(() => undefined);
+    expect(b.current()).toBeUndefined();
+    // Killed: the connection ends without a resignation; its lease would run for ten minutes.
+    other.client.disconnect();
+    await waitFor(() => b.current() !== undefined, 'b to take over the gone leader', 5_000);
+    expect(b.current()).toEqual({ holder: 'b', term: first.term + 1 });
+    // A leader whose connection is there keeps its place.
+    const c = rig.elector('c', slow);
+    await c.start(() => undefined);
+    expect(c.current()).toBeUndefined();
     await a.stop();
   });
 

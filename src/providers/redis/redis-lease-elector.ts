@@ -4,7 +4,10 @@
  * it a third of the way through, a leader that stops renewing loses it when
  * Redis expires the key, every new holder starts a new term (a counter that
  * outlives the lease), and resigning deletes it at once and tells the
- * members channel, so a candidate elsewhere takes over without waiting.
+ * members channel, so a candidate elsewhere takes over without waiting. On
+ * one server the lease names the leader's connection: a candidate that finds
+ * it gone (the leader was killed) takes the lease over at once, as a
+ * PostgreSQL leader's session lock ends with its session.
  */
 import type { Leadership } from '../../core/contracts/elector.js';
 import { EVERY_CONSUMER } from '../../core/contracts/membership-store.js';
@@ -15,6 +18,7 @@ import {
 import type { RedisConnection } from './redis-connection.js';
 import { translated } from './redis-errors.js';
 import type { RedisKeys } from './redis-keys.js';
+import type { RedisSession } from './redis-session.js';
 
 /** The lease whose holder runs the allocator; applyAllocation is fenced by it. */
 export const ALLOCATOR_LEASE = 'allocator';
@@ -30,6 +34,8 @@ export interface RedisElectorOptions extends CampaignOptions {
    * @defaultValue true
    */
   readonly announceResign?: boolean;
+  /** This process's connection, watched by the other candidates. */
+  readonly session: RedisSession;
 }
 
 /** A lease as lease_acquire stores it; there only while held (Redis expires it). */
@@ -77,14 +83,30 @@ export class RedisLeaseElector extends CampaigningElector {
     return this.options.lease ?? ALLOCATOR_LEASE;
   }
 
-  /** Takes the lease if it is free or ours already; a new holder starts a new term. */
+  /**
+   * Takes the lease if it is free, ours already, or held on a connection the
+   * server no longer has; a new holder starts a new term.
+   */
   protected async campaign(): Promise<number | undefined> {
+    const { session } = this.options;
+    const mine = (await session.identity()) ?? '';
+    const tried = await this.acquire(mine, '');
+    if (tried.won || tried.value === '') return tried.won ? tried.value : undefined;
+    const theirs = String(tried.value);
+    if ((await session.alive([theirs])).has(theirs)) return undefined;
+    const again = await this.acquire(mine, theirs);
+    return again.won ? again.value : undefined;
+  }
+
+  private async acquire(mine: string, gone: string) {
     const { lease, terms } = this.keys.lease(this.name);
     const { holder, host, pid, ttlMs } = this.options;
-    const term = await this.connection
-      .run('lease_acquire', [lease, terms], [this.name, holder, host, pid, ttlMs])
-      .catch(rethrow);
-    return term === null ? undefined : Number(term);
+    const [won, value] = (await this.connection
+      .run('lease_acquire', [lease, terms], [this.name, holder, host, pid, ttlMs, mine, gone])
+      .catch(rethrow)) as [number, number | string];
+    return won === 1
+      ? { won: true as const, value: Number(value) }
+      : { won: false as const, value: String(value) };
   }
 
   /** Renews, unless the lease expired or was taken meanwhile. */
@@ -93,7 +115,12 @@ export class RedisLeaseElector extends CampaigningElector {
       .run(
         'lease_renew',
         [this.keys.lease(this.name).lease],
-        [leadership.holder, leadership.term, this.options.ttlMs],
+        [
+          leadership.holder,
+          leadership.term,
+          this.options.ttlMs,
+          (await this.options.session.identity()) ?? '',
+        ],
       )
       .catch(rethrow);
     return renewed === 1;

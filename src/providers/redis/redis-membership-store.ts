@@ -60,14 +60,13 @@ interface WatchedMember {
 
 export class RedisMembershipStore implements MembershipStore {
   private readonly changes: RedisMemberChanges;
-  private readonly session: RedisSession;
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly keys: RedisKeys,
+    private readonly session: RedisSession = new RedisSession(connection.client),
   ) {
     this.changes = new RedisMemberChanges(connection, keys.membersChannel);
-    this.session = new RedisSession(connection.client);
   }
 
   async join(
@@ -164,9 +163,10 @@ export class RedisMembershipStore implements MembershipStore {
   }
 
   /**
-   * Consumers with a member dead now, or whose connection is gone: dead
-   * once its lease is over (then ended here, so the allocator's apply
-   * removes it), due when its lease ends otherwise.
+   * Consumers with a member dead now, or whose connection is gone: such a
+   * member's expiry is brought forward to its lease's end (members_gone), so
+   * it is dead now if its lease is over, and due when its lease ends
+   * otherwise; the rebalance that runs then finds it dead.
    */
   async deadMembers(): Promise<DeadMemberNotice[]> {
     const activity = await this.activity();
@@ -176,18 +176,16 @@ export class RedisMembershipStore implements MembershipStore {
     const notices: DeadMemberNotice[] = [];
     for (const { consumer, dead, sessions } of activity) {
       const gone = sessions.filter((s) => !alive.has(s.session));
-      const over = gone.filter((s) => s.leaseLeftMs <= 0);
-      if (over.length > 0) {
+      if (gone.length > 0) {
         await this.run(
           'members_gone',
           [this.keys.consumer(consumer).members],
-          over.flatMap((s) => [s.member, s.session]),
+          gone.flatMap((s) => [s.member, s.session]),
         );
       }
-      if (dead || over.length > 0) notices.push({ consumer, dueInMs: 0 });
-      else if (gone.length > 0) {
-        notices.push({ consumer, dueInMs: Math.min(...gone.map((s) => s.leaseLeftMs)) });
-      }
+      const dueInMs = Math.max(0, Math.min(...gone.map((s) => s.leaseLeftMs)));
+      if (dead || dueInMs === 0) notices.push({ consumer, dueInMs: 0 });
+      else if (gone.length > 0) notices.push({ consumer, dueInMs });
     }
     return notices;
   }

@@ -26,6 +26,7 @@ import { RedisDeliveryTable } from './redis-deliveries.js';
 import { RedisKeyTable } from './redis-key-table.js';
 import { RedisKeys } from './redis-keys.js';
 import { ALLOCATOR_LEASE, RedisLeaseElector } from './redis-lease-elector.js';
+import { RedisSession } from './redis-session.js';
 import { RedisLog } from './redis-log.js';
 import { RedisMembershipStore } from './redis-membership-store.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
@@ -84,8 +85,11 @@ export class RedisProvider implements Provider<never> {
       positions: this.positions,
     });
     this.keys = new TabledKeys(new RedisKeyTable(connection, keys.apiKeys));
-    this.members = new RedisMembershipStore(connection, keys);
+    // This process's connection, as the others watch it: its members and its leadership end with it.
+    const session = new RedisSession(connection.client);
+    this.members = new RedisMembershipStore(connection, keys, session);
     const electorOptions = {
+      session,
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       host: hostname(),
       pid: process.pid,
