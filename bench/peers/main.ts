@@ -4,9 +4,10 @@
  * markdown tables (stdout; a live status line goes to stderr).
  *
  *   npm run bench:peers -- [--only millrace-postgres,pg-boss,...]
- *     [--scenario drain,latency,slow,scale,big-log,ceilings]
+ *     [--scenario drain,latency,slow,scale,recovery,big-log,ceilings]
  *     [--jobs 100000] [--slow-jobs 20000] [--concurrency 32] [--rate 500]
- *     [--latency-seconds 30] [--latency-rounds 3] [--processes 1,2,4] [--big-log 10000000]
+ *     [--latency-seconds 30] [--latency-rounds 3] [--processes 1,2,4]
+ *     [--recovery-trials 5] [--recovery-cap 90] [--big-log 10000000]
  *     [--write-readme]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,14 +20,15 @@ import { describeMachine } from '../machine.js';
 import { progress } from '../stats.js';
 import { measureBigLog } from './big-log.js';
 import { measureCommits, measureRedis } from './ceilings-extra.js';
+import { recoverAfterKill } from './recovery.js';
 import { renderReport } from './report.js';
 import type { PeerResults, SystemResults } from './results.js';
 import { drainBacklog, steadyLatency } from './scenarios.js';
 import type { SystemKind } from './system.js';
 import { SYSTEMS, systemNamed } from './systems.js';
-import { claimRedisDb, releaseRedisDb, REDIS_URL } from './systems/bullmq.js';
+import { claimRedisDb, releaseRedisDb, REDIS_URL } from './systems/redis-place.js';
 
-const SCENARIOS = ['drain', 'latency', 'slow', 'scale', 'big-log', 'ceilings'] as const;
+const SCENARIOS = ['drain', 'latency', 'slow', 'scale', 'recovery', 'big-log', 'ceilings'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -40,6 +42,8 @@ const { values } = parseArgs({
     'latency-seconds': { type: 'string', default: '30' },
     'latency-rounds': { type: 'string', default: '3' },
     processes: { type: 'string', default: '1,2,4' },
+    'recovery-trials': { type: 'string', default: '5' },
+    'recovery-cap': { type: 'string', default: '90' },
     'big-log': { type: 'string', default: '10000000' },
     'big-log-tail': { type: 'string', default: '100000' },
     'big-log-rounds': { type: 'string', default: '3' },
@@ -80,6 +84,8 @@ const settings = {
   latencySeconds: count('latency-seconds', values['latency-seconds']),
   latencyRounds: count('latency-rounds', values['latency-rounds']),
   processes: list(values.processes).map((n) => count('processes', n)),
+  recoveryTrials: count('recovery-trials', values['recovery-trials']),
+  recoveryCapSeconds: count('recovery-cap', values['recovery-cap']),
 };
 
 async function assertRedisReachable(): Promise<void> {
@@ -97,7 +103,7 @@ async function assertRedisReachable(): Promise<void> {
 }
 
 if (systems.some((system) => system.name === 'millrace-kafka')) await assertKafkaReachable();
-if (systems.some((system) => system.name.startsWith('bullmq')) || scenarios.has('ceilings')) {
+if (systems.some((system) => /bullmq|redis/.test(system.name)) || scenarios.has('ceilings')) {
   await assertRedisReachable();
 }
 
@@ -106,7 +112,7 @@ const results: PeerResults = {
   machine: '',
   settings,
   systems: new Map(
-    systems.map((s) => [s.name, { latency: [], scale: new Map(), notes: new Map() }]),
+    systems.map((s) => [s.name, { latency: [], recovery: [], scale: new Map(), notes: new Map() }]),
   ),
   configurations: new Map(systems.map((s) => [s.name, s.configuration])),
 };
@@ -184,6 +190,26 @@ for (const system of systems) {
         }),
       );
     });
+  }
+}
+for (const system of systems) {
+  if (!scenarios.has('recovery')) break;
+  if (system.embedded) {
+    results.systems.get(system.name)?.notes.set('recovery', 'one process only');
+    continue;
+  }
+  for (let trial = 0; trial < settings.recoveryTrials; trial++) {
+    await attempt(system, 'recovery', async (into) => {
+      into.recovery.push(
+        await recoverAfterKill(system, {
+          rate: settings.rate,
+          concurrency: settings.concurrency,
+          capMs: settings.recoveryCapSeconds * 1000,
+        }),
+      );
+    });
+    // Past the cap once is past it every time: the other trials would only wait it out.
+    if (results.systems.get(system.name)?.recovery.at(-1)?.recoveredMs === undefined) break;
   }
 }
 if (scenarios.has('big-log')) {

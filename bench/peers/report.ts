@@ -132,6 +132,39 @@ function scaleTable(r: PeerResults): string {
   );
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+function recoveryTable(r: PeerResults): string {
+  return table(
+    [
+      'system',
+      'recovered, per kill',
+      'median',
+      'max',
+      'jobs in hand at the kill (median)',
+      'duplicates',
+    ],
+    [...r.systems].map(([name, s]) => {
+      const times = s.recovery.map((k) =>
+        k.recoveredMs === undefined
+          ? `not within ${r.settings.recoveryCapSeconds} s`
+          : seconds(k.recoveredMs),
+      );
+      const recovered = s.recovery.every((k) => k.recoveredMs !== undefined);
+      const ms = s.recovery.map((k) => k.recoveredMs ?? Number.POSITIVE_INFINITY);
+      const some = s.recovery.length > 0 ? true : undefined;
+      return [
+        name,
+        cell(s, 'recovery', some && times.join(', ')),
+        cell(s, 'recovery', some && (recovered ? seconds(median(ms)) : '–')),
+        cell(s, 'recovery', some && (recovered ? seconds(Math.max(...ms)) : '–')),
+        cell(s, 'recovery', some && String(median(s.recovery.map((k) => k.stranded)))),
+        cell(s, 'recovery', some && String(s.recovery.reduce((sum, k) => sum + k.duplicates, 0))),
+      ];
+    }),
+  );
+}
+
 function bigLogTable(r: PeerResults): string | undefined {
   if (!r.bigLog) return undefined;
   const { small, big } = r.bigLog;
@@ -204,6 +237,7 @@ function targets(r: PeerResults): string[] {
         : `${formatMs(mine)} vs ${formatMs(theirs)} ms`,
     );
   }
+  redisTargets(r, check);
   if (r.bigLog) {
     const ratio = median(r.bigLog.big.rounds) / median(r.bigLog.small.rounds);
     check(
@@ -213,6 +247,46 @@ function targets(r: PeerResults): string[] {
     );
   }
   return lines;
+}
+
+/** millrace's Redis provider against BullMQ on the same Redis, written to disk alike. */
+function redisTargets(
+  r: PeerResults,
+  check: (label: string, ok: boolean | undefined, figure: string) => void,
+): void {
+  for (const [mine, peer] of [
+    ['millrace-redis', 'bullmq'],
+    ['millrace-redis-everysec', 'bullmq-everysec'],
+  ] as const) {
+    const a = r.systems.get(mine);
+    const b = r.systems.get(peer);
+    if (!a || !b) continue;
+    const drain =
+      (a.drain?.processedPerSecond ?? Number.NaN) / (b.drain?.processedPerSecond ?? Number.NaN);
+    check(
+      `drain of ${mine} ≥ 3x ${peer}`,
+      Number.isNaN(drain) ? undefined : drain >= 3,
+      Number.isNaN(drain) ? 'no figure' : times(drain),
+    );
+    const p99 = combineLatency(a.latency)?.p99;
+    const theirs = combineLatency(b.latency)?.p99;
+    check(
+      `latency p99 of ${mine} ≤ ${peer}'s`,
+      p99 === undefined || theirs === undefined ? undefined : p99 <= theirs,
+      p99 === undefined || theirs === undefined
+        ? 'no figure'
+        : `${formatMs(p99)} vs ${formatMs(theirs)} ms`,
+    );
+  }
+  const killed = r.systems.get('millrace-redis')?.recovery ?? [];
+  if (killed.length > 0) {
+    const recovered = median(killed.map((k) => k.recoveredMs ?? Number.POSITIVE_INFINITY));
+    check(
+      "a killed member's work on millrace-redis handled again within 1 s (median)",
+      recovered <= 1000,
+      Number.isFinite(recovered) ? seconds(recovered) : 'not recovered',
+    );
+  }
 }
 
 export function renderReport(r: PeerResults): string {
@@ -241,6 +315,11 @@ export function renderReport(r: PeerResults): string {
   if (ran((x) => x.scale.size > 0 || noted(x, 'scale'))) {
     sections.push(
       `**Scale**: the drain with its ${s.concurrency} handlers split over ${s.processes.join(', ')} worker processes.\n\n${scaleTable(r)}`,
+    );
+  }
+  if (ran((x) => x.recovery.length > 0 || noted(x, 'recovery'))) {
+    sections.push(
+      `**Recovery**: single enqueues at ${s.rate}/s into two worker processes of ${Math.max(1, Math.floor(s.concurrency / 2))} handlers each; one of them kills itself (SIGKILL) with work in hand; the time from its exit until every job enqueued before it has been handled, by each system's defaults, ${s.recoveryTrials} kills (up to ${s.recoveryCapSeconds} s each).\n\n${recoveryTable(r)}`,
     );
   }
   const big = bigLogTable(r);

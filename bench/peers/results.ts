@@ -2,6 +2,7 @@
 import type { Ceilings } from '../ceilings.js';
 import type { BigLogResult } from './big-log.js';
 import type { RedisCeilings } from './ceilings-extra.js';
+import type { RecoveryResult } from './recovery.js';
 import type { DrainResult, LatencyResult } from './scenarios.js';
 
 export interface SystemResults {
@@ -9,6 +10,8 @@ export interface SystemResults {
   /** One per round. */
   latency: LatencyResult[];
   slow?: DrainResult;
+  /** One per kill. */
+  recovery: RecoveryResult[];
   /** Drains by number of worker processes. */
   scale: Map<number, DrainResult>;
   /** Why a scenario has no figure (failed, or does not apply). */
@@ -26,6 +29,8 @@ export interface PeerResults {
     readonly latencySeconds: number;
     readonly latencyRounds: number;
     readonly processes: readonly number[];
+    readonly recoveryTrials: number;
+    readonly recoveryCapSeconds: number;
   };
   readonly systems: Map<string, SystemResults>;
   bigLog?: { small: BigLogResult; big: BigLogResult };

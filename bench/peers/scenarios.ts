@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile, perSecond, progress } from '../stats.js';
 import type { HandlerKind } from './handlers.js';
 import type { Job, SystemKind } from './system.js';
-import { epochMs, Tally } from './tally.js';
+import { machineMs, Tally } from './tally.js';
 import { openRun, type Run, type RunOptions } from './workers.js';
 
 /** No job handled for this long fails the scenario: a stuck system is a finding, not a hang. */
@@ -19,7 +19,7 @@ const BULK = 1000;
  * `body` gets the run, and everything is stopped and removed afterwards,
  * whether it succeeds or not.
  */
-async function withRun<T>(
+export async function withRun<T>(
   kind: SystemKind,
   options: RunOptions,
   body: (run: Run) => Promise<T>,
@@ -123,18 +123,11 @@ export async function steadyLatency(
   await withRun(kind, runOptions, async (run) => {
     await run.go();
     await sleep(1000);
-    const interval = 1000 / options.rate;
-    const started = performance.now();
-    const inflight = new Set<Promise<void>>();
-    for (let n = 0; n < total; n++) {
-      const wait = started + n * interval - performance.now();
-      if (wait > 1) await sleep(wait);
-      const enqueue = run.enqueuer.enqueue({ n, sentAt: epochMs() });
-      inflight.add(enqueue);
-      void enqueue.finally(() => inflight.delete(enqueue));
-      if (n % options.rate === 0) progress(`${kind.name} latency: enqueued ${n}/${total}`);
-    }
-    await Promise.all(inflight);
+    await enqueueSteadily(run, {
+      rate: options.rate,
+      total,
+      onProgress: (n) => progress(`${kind.name} latency: enqueued ${n}/${total}`),
+    });
     await tally.untilComplete(STALL_MS);
   });
   const sorted = [...tally.latencies].sort((a, b) => a - b);
@@ -146,4 +139,40 @@ export async function steadyLatency(
     handled: tally.distinct,
     duplicates: tally.duplicates,
   };
+}
+
+export interface SteadyOptions {
+  readonly rate: number;
+  readonly total: number;
+  /** Asked before each enqueue: true ends the enqueuing early. */
+  readonly stop?: () => boolean;
+  /** Told of each enqueue as it starts, with the time the job carries. */
+  readonly onStart?: (n: number, sentAt: number) => void;
+  /** Told once a second of how many were enqueued. */
+  readonly onProgress?: (n: number) => void;
+}
+
+/**
+ * Enqueues single jobs numbered from 0 at a steady `rate` (each enqueue
+ * started on schedule, not after the last one finished), each carrying the
+ * time just before its enqueue call; resolves with how many were enqueued,
+ * once every enqueue has finished.
+ */
+export async function enqueueSteadily(run: Run, options: SteadyOptions): Promise<number> {
+  const interval = 1000 / options.rate;
+  const started = performance.now();
+  const inflight = new Set<Promise<void>>();
+  let n = 0;
+  for (; n < options.total && !options.stop?.(); n++) {
+    const wait = started + n * interval - performance.now();
+    if (wait > 1) await sleep(wait);
+    const sentAt = machineMs();
+    options.onStart?.(n, sentAt);
+    const enqueue = run.enqueuer.enqueue({ n, sentAt });
+    inflight.add(enqueue);
+    void enqueue.finally(() => inflight.delete(enqueue));
+    if (n % options.rate === 0) options.onProgress?.(n);
+  }
+  await Promise.all(inflight);
+  return n;
 }

@@ -5,7 +5,7 @@
  * topic prefix) that a worker process can attach to by a description.
  */
 
-/** One job: its number in the run, and when it was enqueued (epoch ms, for latency). */
+/** One job: its number in the run, and when it was enqueued (machineMs in tally.ts, for latency). */
 export interface Job {
   readonly n: number;
   readonly sentAt?: number;

@@ -2,7 +2,13 @@
 import type { SystemKind } from './system.js';
 import { bullmq, bullmqEverysec } from './systems/bullmq.js';
 import { graphileWorker } from './systems/graphile-worker.js';
-import { millraceKafka, millracePglite, millracePostgres } from './systems/millrace.js';
+import {
+  millraceKafka,
+  millracePglite,
+  millracePostgres,
+  millraceRedis,
+  millraceRedisEverysec,
+} from './systems/millrace.js';
 import { millraceHttp } from './systems/millrace-http.js';
 import { pgBoss } from './systems/pg-boss.js';
 
@@ -10,6 +16,8 @@ export const SYSTEMS: readonly SystemKind[] = [
   millracePostgres,
   millracePglite,
   millraceKafka,
+  millraceRedis,
+  millraceRedisEverysec,
   millraceHttp,
   pgBoss,
   graphileWorker,

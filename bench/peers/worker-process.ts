@@ -6,7 +6,7 @@
  */
 import type { HandlerKind } from './handlers.js';
 import { makeHandler } from './handlers.js';
-import type { Place } from './system.js';
+import type { Job, Place } from './system.js';
 import { systemNamed } from './systems.js';
 import { latencyOf } from './tally.js';
 
@@ -17,7 +17,13 @@ export interface WorkerArguments {
   readonly handler: HandlerKind;
 }
 
-export type ToWorker = { type: 'go' } | { type: 'stop' };
+/**
+ * `die`: from now on every job this process's workers start hangs unfinished
+ * (as work in hand does when a process is killed); once one has, what was
+ * handled is reported and the process kills itself (SIGKILL), so the run
+ * knows exactly what it finished and the system is left with work in hand.
+ */
+export type ToWorker = { type: 'go' } | { type: 'stop' } | { type: 'die' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'working' }
@@ -30,11 +36,27 @@ const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArguments;
 
 let ns: number[] = [];
 let latencies: (number | null)[] = [];
-function flush(): void {
-  if (ns.length === 0) return;
-  send({ type: 'handled', ns, latencies });
+function flush(sent?: () => void): void {
+  if (ns.length === 0) {
+    sent?.();
+    return;
+  }
+  const message: FromWorker = { type: 'handled', ns, latencies };
+  if (sent) process.send?.(message, undefined, {}, () => sent());
+  else send(message);
   ns = [];
   latencies = [];
+}
+
+let dying = false;
+/** A job started after `die`: it never finishes; the first one ends the process. */
+function hang(): Promise<void> {
+  if (dying) {
+    dying = false;
+    clearInterval(flusher);
+    flush(() => process.kill(process.pid, 'SIGKILL'));
+  }
+  return new Promise<void>(() => undefined);
 }
 const flusher = setInterval(flush, 20);
 // The parent gone (it failed, or was killed): nobody is counting any more.
@@ -42,16 +64,24 @@ process.on('disconnect', () => process.exit(1));
 
 try {
   const system = await systemNamed(args.system).open(args.place);
-  const handler = makeHandler(args.handler, (job) => {
+  const handle = makeHandler(args.handler, (job) => {
     ns.push(job.n);
     latencies.push(latencyOf(job) ?? null);
     if (ns.length >= 2000) flush();
   });
+  let hanging = false;
+  const handler = (job: Job) => {
+    if (!hanging) return handle(job);
+    return hang();
+  };
   let stop: (() => Promise<void>) | undefined;
   process.on('message', (message: ToWorker) => {
     void (async () => {
       try {
-        if (message.type === 'go') {
+        if (message.type === 'die') {
+          dying = true;
+          hanging = true;
+        } else if (message.type === 'go') {
           stop = await system.work(args.concurrency, handler);
           send({ type: 'working' });
         } else {

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeHandler, type HandlerKind } from './handlers.js';
 import type { PeerSystem, Place, SystemKind } from './system.js';
-import { latencyOf, type Tally } from './tally.js';
+import { machineMs, latencyOf, type Tally } from './tally.js';
 import type { FromWorker, ToWorker, WorkerArguments } from './worker-process.js';
 
 export interface RunOptions {
@@ -24,6 +24,11 @@ export interface Run {
   readonly enqueuer: PeerSystem;
   /** Starts every worker; resolves once all are working. */
   go(): Promise<void>;
+  /**
+   * Has worker process `index` kill itself with work in hand (see `die` in
+   * worker-process.ts); resolves with the time its exit was seen (machineMs).
+   */
+  kill(index: number): Promise<number>;
   /** Stops the workers and closes the enqueuer. */
   stop(): Promise<void>;
 }
@@ -40,6 +45,11 @@ export async function openRun(kind: SystemKind, place: Place, options: RunOption
     enqueuer,
     async go() {
       await Promise.all(children.map((child) => child.request({ type: 'go' }, 'working')));
+    },
+    async kill(index) {
+      const child = children[index];
+      if (!child) throw new Error(`no worker process ${index}`);
+      return child.die();
     },
     async stop() {
       await Promise.all(children.map((child) => child.stop()));
@@ -60,6 +70,9 @@ async function openEmbedded(kind: SystemKind, place: Place, options: RunOptions)
     async go() {
       stopWorkers = await system.work(options.concurrency, handler);
     },
+    kill() {
+      return Promise.reject(new Error(`${kind.name} runs in this process: it cannot be killed`));
+    },
     async stop() {
       await stopWorkers?.();
       await system.close();
@@ -69,6 +82,7 @@ async function openEmbedded(kind: SystemKind, place: Place, options: RunOptions)
 
 interface WorkerChild {
   request(message: ToWorker, answer: FromWorker['type']): Promise<void>;
+  die(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +118,13 @@ async function spawnWorker(
       waiting.delete(message.type);
     }
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exitedAt = Number.NaN;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exitedAt = machineMs();
+      resolve();
+    }),
+  );
   void exited.then(() => fail(new Error(`${kind.name} worker process exited`)));
   const expect = (answer: FromWorker['type']) =>
     new Promise<void>((resolve, reject) => {
@@ -118,8 +138,13 @@ async function spawnWorker(
       child.send(message);
       await answered;
     },
+    async die() {
+      child.send({ type: 'die' } satisfies ToWorker);
+      await exited;
+      return exitedAt;
+    },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.send({ type: 'stop' } satisfies ToWorker);
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;

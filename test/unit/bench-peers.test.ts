@@ -39,8 +39,10 @@ describe('the peer benchmark report', () => {
     { p50: 1, p95: 2, p99, max: 80, handled: 100, duplicates: 0 },
     { p50: 1, p95: 2, p99: p99 / 2, max: 40, handled: 100, duplicates: 0 },
   ];
+  const kill = (recoveredMs: number | undefined) => ({ recoveredMs, stranded: 4, duplicates: 1 });
   const system = (fields: Partial<SystemResults>): SystemResults => ({
     latency: [],
+    recovery: [],
     scale: new Map(),
     notes: new Map(),
     ...fields,
@@ -56,12 +58,34 @@ describe('the peer benchmark report', () => {
       latencySeconds: 30,
       latencyRounds: 3,
       processes: [1, 2, 4],
+      recoveryTrials: 3,
+      recoveryCapSeconds: 90,
     },
     systems: new Map([
       ['millrace-postgres', system({ drain: drain(160_000), latency: latency(5) })],
       ['pg-boss', system({ drain: drain(16_000), latency: latency(20) })],
       ['graphile-worker', system({ drain: drain(40_000), latency: latency(4) })],
       ['bullmq', system({ notes: new Map([['drain', 'failed: stalled']]) })],
+      [
+        'millrace-redis-everysec',
+        system({
+          drain: drain(90_000),
+          latency: latency(3),
+          recovery: [kill(400), kill(1200), kill(600)],
+        }),
+      ],
+      [
+        'bullmq-everysec',
+        system({
+          drain: drain(30_000),
+          latency: latency(2),
+          recovery: [kill(31_000), kill(undefined)],
+        }),
+      ],
+      [
+        'millrace-redis',
+        system({ drain: drain(20_000), recovery: [kill(900), kill(1500), kill(1100)] }),
+      ],
     ]),
     bigLog: {
       small: {
@@ -101,6 +125,24 @@ describe('the peer benchmark report', () => {
     expect(report).toContain('| 10,000,000 | 9,000 | 170, 180, 190 | 180 | 90 % |');
     expect(report).toContain('- met: consume with 10,000,000 events in the log within 10 %');
     expect(report).toContain('- pg-boss: batchSize 250');
+  });
+
+  it('times each kill, and holds millrace on Redis to its targets against BullMQ', () => {
+    const report = renderReport(results());
+    expect(report).toContain(
+      '| millrace-redis-everysec | 0.40 s, 1.20 s, 0.60 s | 0.60 s | 1.20 s | 4 | 3 |',
+    );
+    expect(report).toContain('| bullmq-everysec | 31.0 s, not within 90 s | – | – | 4 | 2 |');
+    expect(report).toContain(
+      '- met: drain of millrace-redis-everysec ≥ 3x bullmq-everysec (3.00x)',
+    );
+    expect(report).toContain(
+      "- **missed**: latency p99 of millrace-redis-everysec ≤ bullmq-everysec's (3.00 vs 2.00 ms)",
+    );
+    expect(report).toContain('- not measured: drain of millrace-redis ≥ 3x bullmq (no figure)');
+    expect(report).toContain(
+      "- **missed**: a killed member's work on millrace-redis handled again within 1 s (median) (1.10 s)",
+    );
   });
 
   it('leaves out the scenarios that did not run', () => {

@@ -11,72 +11,21 @@
  * backend); this repository installs ioredis itself, and BullMQ loads it
  * lazily when given plain connection options, as here.
  */
-import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Job, JobHandler, PeerSystem, Place, SystemKind } from '../system.js';
-
-export const REDIS_URL = process.env.MILLRACE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import {
+  createRedisPlace,
+  destroyRedisPlace,
+  DURABILITY,
+  REDIS_URL,
+  redisOptions,
+  type AppendFsync,
+} from './redis-place.js';
 
 const QUEUE = 'bench';
 const JOB_NAME = 'job';
-/** A key set in a claimed database so that concurrent benchmark runs never pick the same one. */
-const CLAIM_KEY = 'millrace-bench:claim';
 
 type Data = { n: number; sentAt?: number };
-
-/** Host, port, credentials and database of a Redis URL, as ioredis/BullMQ connection options. */
-function redisOptions(url: string, db: number) {
-  const parsed = new URL(url);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 6379),
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    db,
-  };
-}
-
-/**
- * Claims an empty logical database (1..15) on the Redis at `url`: one whose
- * DBSIZE is 0, where this call wins a SET NX of a claim key, then flushed
- * and re-marked to be sure. Release it with {@link releaseRedisDb}.
- */
-export async function claimRedisDb(url: string, owner: string): Promise<number> {
-  for (let db = 1; db <= 15; db++) {
-    const redis = new Redis({ ...redisOptions(url, db), lazyConnect: true });
-    try {
-      await redis.connect();
-      if ((await redis.dbsize()) !== 0) continue;
-      if ((await redis.set(CLAIM_KEY, owner, 'NX')) !== 'OK') continue;
-      // Ours now: no other claimant can win the SET NX above. Flush to be sure, keep the claim.
-      await redis.multi().flushdb().set(CLAIM_KEY, owner).exec();
-      return db;
-    } finally {
-      redis.disconnect();
-    }
-  }
-  throw new Error(`no empty Redis database among 1..15 at ${url}`);
-}
-
-/** Deletes the keys under `prefix` (if given) and the claim key of a database claimed with {@link claimRedisDb}. */
-export async function releaseRedisDb(url: string, db: number, prefix?: string): Promise<void> {
-  const redis = new Redis({ ...redisOptions(url, db), lazyConnect: true });
-  try {
-    await redis.connect();
-    if (prefix !== undefined) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-    await redis.del(CLAIM_KEY);
-  } finally {
-    redis.disconnect();
-  }
-}
 
 function logErrors(what: string) {
   // https://docs.bullmq.io/guide/going-to-production ("Log errors"): attach an
@@ -157,57 +106,6 @@ async function open(place: Place): Promise<PeerSystem> {
   };
 }
 
-/** How Redis keeps what BullMQ writes: its append-only file, fsynced on every write or once a second. */
-export type AppendFsync = 'always' | 'everysec';
-
-const DURABILITY: Record<AppendFsync, string> = {
-  always:
-    "For the run Redis writes an append-only file fsynced before every reply (`CONFIG SET appendonly yes`, `appendfsync always`), the durability of the PostgreSQL systems (fsync and synchronous_commit on); the machine's Redis otherwise keeps nothing (appendonly no, no RDB snapshots), and is restored afterwards.",
-  everysec:
-    'For the run Redis writes an append-only file fsynced once a second (`CONFIG SET appendonly yes`, `appendfsync everysec`), what https://docs.bullmq.io/guide/going-to-production recommends (Persistence): a crash may lose the last second of acknowledged jobs; restored afterwards.',
-};
-
-/**
- * Turns on Redis's append-only file with the given fsync policy, waits until
- * the rewrite that starts it is done, and returns the settings to restore.
- */
-async function persist(url: string, fsync: AppendFsync): Promise<string> {
-  const redis = new Redis(url, { lazyConnect: true });
-  try {
-    await redis.connect();
-    const before = {
-      appendonly: (await redis.config('GET', 'appendonly'))[1] as string,
-      appendfsync: (await redis.config('GET', 'appendfsync'))[1] as string,
-    };
-    await redis.config('SET', 'appendonly', 'yes', 'appendfsync', fsync);
-    for (;;) {
-      const info = await redis.info('persistence');
-      if (
-        /aof_enabled:1/.test(info) &&
-        /aof_rewrite_in_progress:0/.test(info) &&
-        /aof_rewrite_scheduled:0/.test(info)
-      ) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return JSON.stringify(before);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function restore(url: string, saved: string): Promise<void> {
-  const before = JSON.parse(saved) as { appendonly: string; appendfsync: string };
-  const redis = new Redis(url, { lazyConnect: true });
-  try {
-    await redis.connect();
-    await redis.config('SET', 'appendonly', before.appendonly, 'appendfsync', before.appendfsync);
-  } finally {
-    redis.disconnect();
-  }
-}
-
 function bullmqWith(name: string, fsync: AppendFsync): SystemKind {
   return {
     name,
@@ -220,18 +118,9 @@ function bullmqWith(name: string, fsync: AppendFsync): SystemKind {
       "the workers' ioredis connections with `maxRetriesPerRequest: null` (https://docs.bullmq.io/guide/going-to-production, Automatic reconnections); " +
       "error listeners on Queue and Worker (same page, Log errors). The Queue's connection keeps ioredis' defaults (that page's fail-fast `enableOfflineQueue: false` for HTTP producers is left off). " +
       DURABILITY[fsync],
-    async create() {
-      const prefix = `bull_${randomBytes(4).toString('hex')}`;
-      const restoreTo = await persist(REDIS_URL, fsync);
-      const db = await claimRedisDb(REDIS_URL, prefix);
-      return { url: REDIS_URL, db: String(db), prefix, restoreTo };
-    },
+    create: () => createRedisPlace('bull', fsync),
     open,
-    async destroy(place: Place) {
-      const url = place.url ?? REDIS_URL;
-      await releaseRedisDb(url, Number(place.db), place.prefix);
-      if (place.restoreTo !== undefined) await restore(url, place.restoreTo);
-    },
+    destroy: (place: Place) => destroyRedisPlace(place, `${place.prefix}:*`),
   };
 }
 

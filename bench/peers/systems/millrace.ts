@@ -12,11 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Millrace, kafka, pglite, postgres, type EventInput } from '../../../src/index.js';
+import { redis } from '../../../src/redis.js';
 import type { ProviderFactory } from '../../../src/index.js';
 import { deleteKafkaNamespace, kafkaBrokers } from '../../../test/support/kafka.js';
 import { DATABASE_URL } from '../../backends.js';
 import { createSchemaPlace, destroySchemaPlace, schemaOf } from './schema-place.js';
 import type { Job, JobHandler, PeerSystem, Place, SystemKind } from '../system.js';
+import {
+  createRedisPlace,
+  destroyRedisPlace,
+  DURABILITY,
+  REDIS_URL,
+  type AppendFsync,
+} from './redis-place.js';
 
 process.env.MILLRACE_LOG_LEVEL ??= 'error';
 
@@ -97,3 +105,30 @@ export const millraceKafka: SystemKind = {
     await deleteKafkaNamespace(kafkaBrokers(), place.prefix as string);
   },
 };
+
+/** The URL of a Redis place: the shared server, the run's logical database. */
+function redisUrlOf(place: Place): string {
+  const url = new URL(place.url ?? REDIS_URL);
+  url.pathname = `/${place.db}`;
+  return url.toString();
+}
+
+function millraceRedisWith(name: string, fsync: AppendFsync): SystemKind {
+  return {
+    name,
+    embedded: false,
+    configuration: `millrace's Redis Streams provider on the shared Redis (one server, durability \`local\`: a write is acknowledged once Redis has it), a claimed empty logical database and a random key prefix per run, as BullMQ's: ${DEFAULTS}. ${DURABILITY[fsync]}`,
+    async create() {
+      const place = await createRedisPlace('mr', fsync);
+      await install(() => this.open(place));
+      return place;
+    },
+    open: (place: Place) => openOn(redis({ url: redisUrlOf(place), prefix: place.prefix })),
+    destroy: (place: Place) => destroyRedisPlace(place, `{${place.prefix}*`),
+  };
+}
+
+/** Every write fsynced before Redis answers, as the \`bullmq\` system runs. */
+export const millraceRedis = millraceRedisWith('millrace-redis', 'always');
+/** Fsynced once a second, as the \`bullmq-everysec\` system runs. */
+export const millraceRedisEverysec = millraceRedisWith('millrace-redis-everysec', 'everysec');
