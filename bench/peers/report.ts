@@ -142,7 +142,7 @@ function recoveryTable(r: PeerResults): string {
       'median',
       'max',
       'jobs in hand at the kill (median)',
-      'duplicates',
+      'duplicates, all kills',
     ],
     [...r.systems].map(([name, s]) => {
       const times = s.recovery.map((k) =>
