@@ -16,6 +16,19 @@ export type { PgliteOptions, PostgresOptions } from './providers/postgres/postgr
 export { kafka } from './providers/kafka/kafka.js';
 export type { KafkaOptions } from './providers/kafka/kafka.js';
 
+export { Bridge } from './bridge/bridge.js';
+export type { BridgeProcessStatus, BridgeSignals } from './bridge/bridge.js';
+export type { BridgeOptions, FullBufferPolicy, StreamChoice } from './bridge/bridge-options.js';
+export { bridgedBytes, bridgedJson } from './bridge/bridged-message.js';
+export type { BridgedMetadata } from './bridge/bridged-message.js';
+export { readBridgeStatus } from './bridge/bridge-status.js';
+export type { BridgeStatus } from './bridge/bridge-status.js';
+export { redisPubSub } from './bridge/sources/redis-pubsub.js';
+export type { RedisPubSubOptions } from './bridge/sources/redis-pubsub.js';
+export { natsSubjects } from './bridge/sources/nats-subjects.js';
+export type { NatsSubjectsOptions } from './bridge/sources/nats-subjects.js';
+export type { BridgeSource, SourceListener, SourceMessage } from './bridge/sources/source.js';
+
 export { Consumer } from './core/consumer/consumer.js';
 export type { ConsumerState } from './core/consumer/consumer.js';
 export type { ConsumerOptions, StartFromInput } from './core/consumer/options.js';

@@ -2,6 +2,8 @@
  * The entry point: publish events, read them, run consumers, inspect them,
  * over whichever provider was chosen. Handler code never sees the provider.
  */
+import { Bridge } from './bridge/bridge.js';
+import type { BridgeOptions } from './bridge/bridge-options.js';
 import { DeadLetters } from './core/deliveries/dead-letters.js';
 import { ApiKeys } from './core/keys/api-keys.js';
 import type { PartitionSlice, ReadPage } from './core/contracts/log.js';
@@ -192,6 +194,7 @@ export class Millrace<Transaction = unknown> {
   private keyDesk: ApiKeys | undefined;
   private readonly hub: WakeupHub;
   private readonly consumers = new Set<Consumer<never>>();
+  private readonly bridges = new Set<Bridge>();
   private closed = false;
   private retention: RetentionPolicy | undefined;
   private scheduler: DelayedEventScheduler | undefined;
@@ -471,10 +474,22 @@ export class Millrace<Transaction = unknown> {
     return this.retentionStore().prune(request);
   }
 
-  /** Stops the consumers started here and closes the provider. */
+  /**
+   * An ingress bridge into this log, from a pub/sub source that keeps
+   * nothing (see docs/bridge.md); `start()` it in every process that runs it.
+   */
+  bridge(options: BridgeOptions & { logger?: Logger }): Bridge {
+    this.assertOpen();
+    const bridge = new Bridge(this, options, options.logger ?? this.logger);
+    this.bridges.add(bridge);
+    return bridge;
+  }
+
+  /** Stops the bridges and consumers started here and closes the provider. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.bridges].map((bridge) => bridge.stop()));
     await this.retention?.stop();
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
     await this.scheduler?.stop();

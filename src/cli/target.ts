@@ -22,6 +22,9 @@ import { HttpClient } from './client/http-client.js';
 import { schemaName, serverUrl } from './arguments.js';
 import { cliLogger, logLevel } from './logger.js';
 import { findLiveServer } from './server-file.js';
+import { withoutCredentials } from '../util/without-credentials.js';
+
+export { withoutCredentials };
 
 export const DEFAULT_DATA_DIR = '.millrace';
 
@@ -126,18 +129,6 @@ function providerOf(options: DatabaseOptions): ProviderFactory {
   return options.databaseUrl !== undefined
     ? postgres({ connectionString: options.databaseUrl, schema: options.schema })
     : pglite({ dataDir: embeddedDataDir(options.dataDir), schema: options.schema });
-}
-
-/** A server URL as it may be shown or logged: no user name, no password. */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(an unreadable URL)';
-  }
 }
 
 function describeTarget(options: DatabaseOptions): string {

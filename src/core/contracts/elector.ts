@@ -18,3 +18,20 @@ export interface LeaderElector {
   /** Resigns at once if leading, and stops campaigning. */
   stop(): Promise<void>;
 }
+
+/** How long a named lease lasts and how often its candidates try. */
+export interface LeaseTiming {
+  /** A leader silent this long is replaced; it renews a third of the way through. */
+  readonly ttlMs: number;
+  /** How often candidates try. */
+  readonly intervalMs: number;
+}
+
+/**
+ * Leases by name, for leader-elected work that is not a consumer's (the
+ * ingress bridge): each elector campaigns for `name` with a holder of its
+ * own, so two in one process compete as two processes would.
+ */
+export interface NamedLeases {
+  elector(name: string, timing: LeaseTiming): LeaderElector;
+}

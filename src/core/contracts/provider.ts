@@ -5,6 +5,7 @@
 import type { Logger } from '../logger.js';
 import type { SequenceKind } from '../sequence.js';
 import type { DeliveryStore } from './deliveries.js';
+import type { NamedLeases } from './elector.js';
 import type { KeyStore } from './keys.js';
 import type { LogStore } from './log.js';
 import type { MemberDirectory } from './member-directory.js';
@@ -69,6 +70,8 @@ export interface Provider<Transaction = unknown> {
   readonly delayed: DelayedEvents<Transaction> | undefined;
   /** Pruning old events; absent where the provider cannot (`millrace.prune` then refuses). */
   readonly retention?: RetentionStore;
+  /** Leases by name (the ingress bridge's leader); absent where the backend keeps none. */
+  readonly leases?: NamedLeases;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,8 @@
  */
 import { UnsupportedError } from '../errors.js';
 
+const CLIENTS: Record<string, string> = { kafka: 'Kafka', redis: 'Redis', nats: 'NATS' };
+
 export async function withOptionalClient<T>(
   provider: string,
   clientPackage: string,
@@ -17,7 +19,7 @@ export async function withOptionalClient<T>(
     const message = error instanceof Error ? error.message : '';
     if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(clientPackage)) {
       throw new UnsupportedError(
-        `${provider}: the ${provider === 'kafka' ? 'Kafka' : 'Redis'} client is not installed; run: npm install ${clientPackage}`,
+        `${provider}: the ${CLIENTS[provider] ?? provider} client is not installed; run: npm install ${clientPackage}`,
         { reason: `${provider}_client_missing`, cause: error },
       );
     }

@@ -61,7 +61,15 @@ export class MembershipData {
   readonly generations = new Map<string, number>();
   /** The allocator's lease: one per factory, as one row per database. */
   readonly lease = freeLease();
+  /** Leases by name (NamedLeases), each made when first asked for. */
+  private readonly named = new Map<string, StoredLease>();
   readonly listeners = new Set<MembershipListener>();
+
+  namedLease(name: string): StoredLease {
+    let lease = this.named.get(name);
+    if (lease === undefined) this.named.set(name, (lease = freeLease()));
+    return lease;
+  }
 
   generation(consumer: string): number {
     return this.generations.get(consumer) ?? 0;

@@ -33,6 +33,8 @@ import { MemoryRegistry } from './memory-registry.js';
 import { MemoryScheduledEvents } from './memory-scheduled.js';
 import { MAX_PARTITIONS } from './memory-scan.js';
 import { MemoryWakeups } from './memory-wakeups.js';
+import type { NamedLeases } from '../../core/contracts/elector.js';
+import { namedLease } from '../../core/kit/election/named-lease.js';
 
 export type { MemoryOptions } from './memory-options.js';
 
@@ -59,6 +61,7 @@ export class MemoryProvider implements Provider<never> {
   readonly registry: MemoryRegistry;
   readonly keys: MemoryKeys;
   readonly retention: LogPruner;
+  readonly leases: NamedLeases;
   readonly wakeups: MemoryWakeups;
   readonly members: MemoryMembershipStore;
   readonly membership: AllocatedMembership<never>;
@@ -97,6 +100,20 @@ export class MemoryProvider implements Provider<never> {
         new MemoryLeaseElector(
           data.membership,
           { ...electorOptions, lease: data.scheduled.lease, announceResign: false },
+          assertOpen,
+        ),
+    };
+    this.leases = {
+      elector: (name, timing) =>
+        new MemoryLeaseElector(
+          data.membership,
+          {
+            ...electorOptions,
+            ...timing,
+            holder: `${electorOptions.holder}:${randomUUID().slice(0, 8)}`,
+            lease: data.membership.namedLease(namedLease(name)),
+            announceResign: false,
+          },
           assertOpen,
         ),
     };

@@ -15,7 +15,7 @@ import { AllocatedMembership } from '../../core/kit/membership/allocated-members
 import type { DelayedEvents } from '../../core/contracts/scheduled.js';
 import { LogPruner } from '../../core/kit/retention/log-pruner.js';
 import { ValidationError } from '../../core/errors.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
@@ -38,6 +38,8 @@ import { ProcessSession } from './process-session.js';
 import { LeaseElector } from './lease-elector.js';
 import { SessionLockElector } from './session-lock-elector.js';
 import { QueryBook, sqlNames } from './sql.js';
+import type { NamedLeases } from '../../core/contracts/elector.js';
+import { namedLease } from '../../core/kit/election/named-lease.js';
 
 export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
   optimisticConcurrency: true,
@@ -110,6 +112,7 @@ export class PostgresProvider<Transaction = unknown> implements Provider<Transac
   readonly members: PgMembershipStore;
   readonly delayed: DelayedEvents;
   readonly retention: LogPruner;
+  readonly leases: NamedLeases;
   readonly book: QueryBook;
   /** What opening the provider migrated (undefined with `migrate: false`). */
   migration: MigrationResult | undefined;
@@ -163,6 +166,17 @@ export class PostgresProvider<Transaction = unknown> implements Provider<Transac
       tickMs,
       logger: options.logger,
     });
+    // A lease row alone: a named lease's work (the bridge) is fenced where it writes, not by a session.
+    this.leases = {
+      elector: (name, timing) =>
+        new LeaseElector(db, this.book, {
+          ...electorOptions,
+          ...timing,
+          holder: `${electorOptions.holder}:${randomUUID().slice(0, 8)}`,
+          lease: namedLease(name),
+          announceResign: false,
+        }),
+    };
     this.delayed = {
       store: new PgScheduledEvents(db, this.book, this.log),
       // A lease alone, in every coordination mode: delivering needs no session to watch.

@@ -35,6 +35,8 @@ import { RedisRegistry } from './redis-registry.js';
 import { RedisRetention } from './redis-retention.js';
 import { RedisScheduledEvents, SCHEDULER_LEASE } from './redis-scheduled.js';
 import { reportPersistence } from './redis-persistence.js';
+import type { NamedLeases } from '../../core/contracts/elector.js';
+import { namedLease } from '../../core/kit/election/named-lease.js';
 
 export const REDIS_CAPABILITIES: ProviderCapabilities = {
   optimisticConcurrency: true,
@@ -64,6 +66,7 @@ export class RedisProvider implements Provider<never> {
   readonly delayed: DelayedEvents<never>;
   /** Per partition, never past a category consumer's position there (redis-retention.ts). */
   readonly retention: RedisRetention;
+  readonly leases: NamedLeases;
   private readonly scheduled: RedisScheduledEvents;
   private closing: Promise<void> | undefined;
 
@@ -104,6 +107,16 @@ export class RedisProvider implements Provider<never> {
       tickMs: options.allocatorTickMs,
       logger,
     });
+    this.leases = {
+      elector: (name, timing) =>
+        new RedisLeaseElector(connection, keys, {
+          ...electorOptions,
+          ...timing,
+          holder: `${electorOptions.holder}:${randomUUID().slice(0, 8)}`,
+          lease: namedLease(name),
+          announceResign: false,
+        }),
+    };
     this.scheduled = new RedisScheduledEvents(connection, keys, categories, this.log);
     this.delayed = {
       store: this.scheduled,

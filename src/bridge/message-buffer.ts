@@ -1,0 +1,171 @@
+/**
+ * What a bridge process has heard, oldest first, within a bound on memory.
+ * A standby keeps the last `keepMs` of messages, so that if it becomes the
+ * leader it can append what its predecessor may not have. The leader keeps
+ * the same, plus every message it has not appended yet: those leave only
+ * when appended, or, when the bound is reached while the log cannot take
+ * them, as the full-buffer policy says.
+ */
+import { createHash } from 'node:crypto';
+import type { FullBufferPolicy } from './bridge-options.js';
+
+export interface HeardMessage {
+  /** This process's count of messages heard: consecutive, never reused. */
+  readonly seq: number;
+  readonly channel: string;
+  readonly pattern: string | undefined;
+  readonly bytes: Uint8Array;
+  /** When this process heard it (ms since the epoch). */
+  readonly receivedAt: number;
+  /** Its identity as far as bytes can tell: see messageHash. */
+  readonly hash: string;
+}
+
+/**
+ * A message's identity from its channel and bytes: the same on every process
+ * that heard it, whatever its payload claims. Two messages with the same
+ * channel and bytes are told apart only by their neighbours and arrival
+ * times (see resumePoint).
+ */
+export function messageHash(channel: string, bytes: Uint8Array): string {
+  return createHash('sha1')
+    .update(channel)
+    .update('\n')
+    .update(bytes)
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+/** What a push or trim did beyond keeping the buffer in bounds. */
+export interface TrimResult {
+  /** Messages not yet appended that the `drop-oldest` policy let go. */
+  readonly dropped: number;
+  /** The bound is reached and the policy (`block`, `crash`) keeps what is there. */
+  readonly full: boolean;
+}
+
+/** Room held per message beyond its bytes: the entry, its hash and channel. */
+const OVERHEAD_BYTES = 96;
+
+export class MessageBuffer {
+  private entries: HeardMessage[] = [];
+  private head = 0;
+  private heldBytes = 0;
+  private nextSeq = 0;
+  /** Leading: the first seq not yet appended. Undefined: a standby, which appends nothing. */
+  private unappendedFrom: number | undefined;
+
+  constructor(
+    private readonly options: {
+      readonly bufferBytes: number;
+      readonly keepMs: number;
+      readonly whenFull: FullBufferPolicy;
+    },
+  ) {}
+
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** The seq of the last message heard (-1: none yet). */
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Messages waiting for the leader's append (0 on a standby). */
+  get unappended(): number {
+    if (this.unappendedFrom === undefined) return 0;
+    const first = this.entries[this.head];
+    return first === undefined ? 0 : this.nextSeq - Math.max(this.unappendedFrom, first.seq);
+  }
+
+  push(channel: string, pattern: string | undefined, bytes: Uint8Array, now: number): TrimResult {
+    const message: HeardMessage = {
+      seq: this.nextSeq++,
+      channel,
+      pattern,
+      bytes,
+      receivedAt: now,
+      hash: messageHash(channel, bytes),
+    };
+    this.entries.push(message);
+    this.heldBytes += sizeOf(message);
+    return this.trim(now);
+  }
+
+  /** Lets go of what may go: messages past `keepMs` and, beyond the bound, the oldest. */
+  trim(now: number): TrimResult {
+    let dropped = 0;
+    for (;;) {
+      const oldest = this.entries[this.head];
+      if (oldest === undefined) break;
+      const over = this.heldBytes > this.options.bufferBytes;
+      const appended = this.unappendedFrom === undefined || oldest.seq < this.unappendedFrom;
+      if (appended) {
+        if (!over && now - oldest.receivedAt <= this.options.keepMs) break;
+      } else {
+        if (!over) break;
+        if (this.options.whenFull !== 'drop-oldest') return { dropped, full: true };
+        dropped += 1;
+        this.unappendedFrom = oldest.seq + 1;
+      }
+      this.evictOldest();
+    }
+    this.compact();
+    return { dropped, full: false };
+  }
+
+  /** Every message held, oldest first (for a new leader to compare with the log). */
+  held(): readonly HeardMessage[] {
+    return this.entries.slice(this.head);
+  }
+
+  /** Becomes the leader: every message after `seq` is to be appended (-1: all held). */
+  lead(afterSeq: number): void {
+    this.unappendedFrom = afterSeq + 1;
+  }
+
+  /** A standby again: nothing is to be appended. */
+  follow(): void {
+    this.unappendedFrom = undefined;
+  }
+
+  /** Up to `max` of the messages not yet appended, oldest first. */
+  nextBatch(max: number): HeardMessage[] {
+    const from = this.unappendedFrom;
+    const first = this.entries[this.head];
+    if (from === undefined || first === undefined) return [];
+    const start = this.head + Math.max(0, from - first.seq);
+    return this.entries.slice(start, Math.min(start + max, this.entries.length));
+  }
+
+  /** The messages up to `seq` are in the log. */
+  appendedThrough(seq: number): void {
+    if (this.unappendedFrom !== undefined && seq >= this.unappendedFrom) {
+      this.unappendedFrom = seq + 1;
+    }
+  }
+
+  private evictOldest(): void {
+    const oldest = this.entries[this.head];
+    if (oldest === undefined) return;
+    this.heldBytes -= sizeOf(oldest);
+    this.head += 1;
+  }
+
+  /** Drops evicted entries from the array once they are the larger part (amortised O(1)). */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+function sizeOf(message: HeardMessage): number {
+  return message.bytes.byteLength + message.channel.length + OVERHEAD_BYTES;
+}
