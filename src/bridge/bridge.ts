@@ -128,7 +128,6 @@ export class Bridge {
     await this.term?.stop();
     this.term = undefined;
     await this.options.source.close();
-    this.signals.emit('standby');
   }
 
   status(): BridgeProcessStatus {

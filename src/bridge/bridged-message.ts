@@ -42,17 +42,20 @@ function textOf(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** Characters a subject token cannot hold become `_`; empty tokens too. */
+/** Characters a subject token cannot hold become `_`; empty tokens too; at most 255 characters. */
 export function subjectOfChannel(channel: string): string {
   return channel
     .split('.')
     .map((token) => token.replace(/[^A-Za-z0-9_-]/g, '_') || '_')
-    .join('.');
+    .join('.')
+    .slice(0, 255)
+    .replace(/\.$/, '');
 }
 
-/** Characters a stream id cannot hold become `_`. */
-function streamIdOfChannel(channel: string): string {
-  return channel.replace(/[^A-Za-z0-9_.:@+=-]/g, '_').slice(0, 150) || '_';
+/** Characters a stream id cannot hold become `_`; `<to>-<id>` holds at most 200 characters. */
+function streamIdOfChannel(channel: string, to: string): string {
+  const max = Math.min(150, 199 - to.length);
+  return channel.replace(/[^A-Za-z0-9_.:@+=-]/g, '_').slice(0, max) || '_';
 }
 
 export function bridgedEvent(message: HeardMessage, options: ResolvedBridgeOptions): EventInput {
@@ -61,7 +64,8 @@ export function bridgedEvent(message: HeardMessage, options: ResolvedBridgeOptio
   const bridge: BridgedMetadata = {
     name: options.name,
     source: options.source.kind,
-    channel: message.channel,
+    // NUL cannot be stored: it becomes U+FFFD, as bytes that are not UTF-8 do.
+    channel: message.channel.replace(/\0/g, '\uFFFD'),
     ...(message.pattern === undefined ? {} : { pattern: message.pattern }),
     receivedAt: new Date(message.receivedAt).toISOString(),
     encoding: text === undefined ? 'base64' : 'utf8',
@@ -71,7 +75,7 @@ export function bridgedEvent(message: HeardMessage, options: ResolvedBridgeOptio
     stream:
       options.streams === 'message'
         ? `${options.to}-${id}`
-        : `${options.to}-${streamIdOfChannel(message.channel)}`,
+        : `${options.to}-${streamIdOfChannel(message.channel, options.to)}`,
     subject: options.subject ?? subjectOfChannel(message.channel),
     data: text ?? Buffer.from(message.bytes).toString('base64'),
     metadata: { bridge: { ...bridge } },

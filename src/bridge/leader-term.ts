@@ -176,7 +176,10 @@ export class LeaderTerm {
       batch: this.batch,
       count,
       tail: kind === 'term' ? this.tail : tail,
-      counts: this.context.events.counts(),
+      // As they will be once this batch lands: the status read from it is current.
+      counts: (({ appended, ...rest }) => ({ ...rest, appended: appended + count }))(
+        this.context.events.counts(),
+      ),
     };
   }
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { bridgeCommand } from './commands/bridge.js';
 import { consumersCommand } from './commands/consumers.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { resetCommand } from './commands/reset.js';
@@ -30,5 +31,6 @@ export function buildProgram(version: string): Command {
   resetCommand(program);
   pruneCommand(program);
   keysCommand(program);
+  bridgeCommand(program);
   return program;
 }

@@ -1,7 +1,7 @@
 /**
- * The HTTP server: publish, read (with long polling), inspect consumers,
- * host members for workers over HTTP, manage API keys; every route guarded
- * by its access (auth.ts).
+ * The HTTP server: publish, read (with long polling), inspect consumers and
+ * bridges, host members for workers over HTTP, manage API keys; every route
+ * guarded by its access (auth.ts).
  * JSON everywhere; positions travel as decimal strings. Every refusal, the
  * router's and node's included, is a 4xx in the one error shape.
  */
@@ -15,6 +15,7 @@ import { parseJsonBody } from './json-body.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { readBudget, readEvents } from './read-budget.js';
 import { RouteMethods } from './route-methods.js';
+import { bridgeRoutes } from './routes/bridges.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
@@ -158,6 +159,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     publishRoutes(api, millrace);
     readRoutes(api, { millrace, waiter, closing: closing.signal, longPolls });
     consumerRoutes(api, millrace);
+    bridgeRoutes(api, millrace);
     deadLetterRoutes(api, millrace, budget);
     pruneRoutes(api, millrace);
     scheduledRoutes(api, millrace, budget);

@@ -115,6 +115,7 @@ const ROUTES: Route[] = [
     access: 'consume',
     body: { sequence: 'category:order' },
   },
+  { method: 'GET', path: '/v1/bridges/ingress', access: 'read' },
   { method: 'GET', path: '/v1/dead-letters', access: 'read' },
   { method: 'GET', path: `/v1/dead-letters/audit/${UUID}`, access: 'read' },
   { method: 'POST', path: '/v1/dead-letters/retry', access: 'admin', body: { consumer: 'audit' } },

@@ -11,6 +11,7 @@ import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointLog } from '../../src/bridge/checkpoint-log.js';
 import { deadLetter, type Millrace } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { PROVIDERS, openBackend, type TestBackend } from '../support/providers.js';
@@ -288,6 +289,17 @@ describe.each(PROVIDERS)('the OpenAPI document on %s', (provider) => {
     expect((await register({ sequence: 'category:order', partitions: 2 })).status).toBe(201);
     expect((await register({ sequence: 'category:order', partitions: 3 })).status).toBe(200);
     expect((await register({ sequence: 'log' })).status).toBe(409);
+
+    // A bridge's status: a term's checkpoint, as a new leader writes it (no source needed here).
+    const counts = { received: 3, appended: 2, deduplicated: 0, dropped: 1 };
+    const leader = { holder: 'docs-holder', host: 'docs-host', pid: 42 };
+    const term = { kind: 'term', term: 1, leader, since: Date.now(), batch: 0, count: 0 } as const;
+    expect(
+      await new CheckpointLog(millrace, 'docs').append([], { ...term, tail: [], counts }, -1),
+    ).toBe(true);
+    expect((await call('GET', '/v1/bridges/{name}', '/v1/bridges/docs')).status).toBe(200);
+    expect((await call('GET', '/v1/bridges/{name}', '/v1/bridges/nope')).status).toBe(404);
+    expect((await call('GET', '/v1/bridges/{name}', '/v1/bridges/.bad')).status).toBe(400);
 
     const list = await call('GET', '/v1/dead-letters', '/v1/dead-letters?consumer=docs');
     const [record] = (list.body as { deadLetters: { event: { id: string } }[] }).deadLetters;

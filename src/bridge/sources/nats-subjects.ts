@@ -46,7 +46,11 @@ class NatsSubjectsSource implements BridgeSource {
   }
 
   async start(listener: SourceListener): Promise<void> {
-    const { connect, Events } = await withOptionalClient('nats', 'nats', () => import('nats'));
+    const { connect, Events } = await withOptionalClient(
+      'nats',
+      'nats',
+      () => import('./nats-client.js'),
+    );
     const connection = await connect({
       servers: this.options.servers.split(','),
       maxReconnectAttempts: -1,

@@ -60,14 +60,15 @@ class RedisPubSubSource implements BridgeSource {
   }
 
   async start(listener: SourceListener): Promise<void> {
-    const { first, max } = this.options.reconnectMs ?? { first: 50, max: 2000 };
-    const { Redis } = await withOptionalClient('redis', 'ioredis', () => import('ioredis'));
-    const client = new Redis(this.options.url, {
-      lazyConnect: true,
-      // A subscriber has nothing to replay: commands wait for the reconnect.
-      maxRetriesPerRequest: null,
-      retryStrategy: (times) => Math.min(first * 2 ** Math.min(times - 1, 20), max),
-    });
+    const { createSubscriber } = await withOptionalClient(
+      'redis',
+      'ioredis',
+      () => import('./redis-subscriber.js'),
+    );
+    const client = createSubscriber(
+      this.options.url,
+      this.options.reconnectMs ?? { first: 50, max: 2000 },
+    );
     this.client = client;
     client.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       listener.message({ channel: channel.toString(), bytes: message });
@@ -76,14 +77,13 @@ class RedisPubSubSource implements BridgeSource {
       listener.message({ channel: channel.toString(), pattern: String(pattern), bytes: message });
     });
     let down = false;
-    client.on('error', (error: Error) => {
-      if (!down) listener.connection('down', error);
+    const lost = (error?: Error) => {
+      // A close asked for by close() is no loss.
+      if (!down && this.client === client) listener.connection('down', error);
       down = true;
-    });
-    client.on('close', () => {
-      if (!down) listener.connection('down');
-      down = true;
-    });
+    };
+    client.on('error', lost);
+    client.on('close', () => lost());
     // ioredis subscribes again before it says ready after a reconnect.
     client.on('ready', () => {
       if (down) listener.connection('up');

@@ -2,6 +2,7 @@
  * What every command needs from millrace, whether it talks to a server over
  * HTTP or opens the database itself. Commands never care which.
  */
+import type { BridgeStatus } from '../../bridge/bridge-status.js';
 import type { NewKeyOptions } from '../../core/keys/api-keys.js';
 import type { CreatedKeyJson, KeyJson } from '../../server/wire/keys.js';
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
@@ -48,6 +49,8 @@ export interface MillraceClient {
   prune(options: PruneOptions): Promise<PruneResult>;
   /** Moves a consumer's positions (replay or skip ahead), through the allocator. */
   resetConsumer(name: string, to: StartFromInput): Promise<void>;
+  /** An ingress bridge's status, from its last checkpoint: whichever process leads it. */
+  bridgeStatus(name: string): Promise<BridgeStatus>;
   /** Dead letters (or retrying or cancelled deliveries, by `state`), newest first. */
   deadLetters(query: DeadLetterQuery): Promise<DeadLetterList>;
   deadLetter(consumer: string, eventId: string): Promise<DeliveryJson>;

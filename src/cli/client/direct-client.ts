@@ -1,3 +1,4 @@
+import { readBridgeStatus, type BridgeStatus } from '../../bridge/bridge-status.js';
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
 import type { StartFromInput } from '../../core/consumer/options.js';
 import type { ReadPage } from '../../core/contracts/log.js';
@@ -95,6 +96,10 @@ export class DirectClient implements MillraceClient {
 
   prune(options: PruneOptions): Promise<PruneResult> {
     return this.millrace.prune(options);
+  }
+
+  bridgeStatus(name: string): Promise<BridgeStatus> {
+    return readBridgeStatus(this.millrace, name);
   }
 
   async createKey(options: NewKeyOptions): Promise<CreatedKeyJson> {

@@ -4,6 +4,7 @@
  * the same way over HTTP as when it opens the database itself.
  */
 import type { z } from 'zod';
+import type { BridgeStatus } from '../../bridge/bridge-status.js';
 import type { DeliveryFilter } from '../../core/contracts/deliveries.js';
 import type { StartFromInput } from '../../core/consumer/options.js';
 import type { ReadPage } from '../../core/contracts/log.js';
@@ -15,6 +16,7 @@ import {
   RetriedResponse,
 } from '../../server/wire/dead-letters.js';
 import { ResetResponse } from '../../server/wire/reset.js';
+import { BridgeJson } from '../../server/wire/bridges.js';
 import type { PruneResult } from '../../core/contracts/retention.js';
 import type { PruneOptions } from '../../core/retention/prune-options.js';
 import { ConnectionError, MillraceError, type ErrorCode } from '../../core/errors.js';
@@ -190,6 +192,10 @@ export class HttpClient implements MillraceClient {
 
   async consumerStatuses(): Promise<ConsumerStatus[]> {
     return (await this.request(ConsumersResponse, '/v1/consumers')).consumers;
+  }
+
+  bridgeStatus(name: string): Promise<BridgeStatus> {
+    return this.request(BridgeJson, `/v1/bridges/${encodeURIComponent(name)}`);
   }
 
   prune(options: PruneOptions): Promise<PruneResult> {

@@ -1,3 +1,4 @@
+import { shutdownSignal } from '../shutdown-signal.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
@@ -97,23 +98,6 @@ function printWelcome(url: string, options: StartOptions, provider: string, keys
   ];
   // One write: whoever reads the pipe sees the welcome whole, never the first line alone.
   print(lines.join('\n'));
-}
-
-/** Resolves on the first SIGINT or SIGTERM; a second one during shutdown exits at once. */
-function shutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) {
-        logger.warn({ signal }, 'second signal: exiting without a graceful stop');
-        process.exit(1);
-      }
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 /** What the embedded database is about to do is logged by the provider; a remote one is named here. */

@@ -120,7 +120,7 @@ export function buildOpenApi(routes: readonly DocumentedRoute[], version: string
       title: 'millrace',
       version,
       description:
-        'Durable event streams processed by competing workers: publish, read, consumers, dead letters, delayed events, retention and API keys. Errors are `{ error: { code, reason, message, retriable, details? } }`.',
+        'Durable event streams processed by competing workers: publish, read, consumers, ingress bridges, dead letters, delayed events, retention and API keys. Errors are `{ error: { code, reason, message, retriable, details? } }`.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,

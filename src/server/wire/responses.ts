@@ -11,7 +11,8 @@ import { describeSequence, parseSequence } from '../../core/sequence.js';
 import type { ReadPage } from '../../core/contracts/log.js';
 import type { ConsumerStatus } from '../../millrace.js';
 
-const time = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+/** A time on the wire: ISO 8601 with an offset, a Date once parsed. */
+export const time = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
 const position = z.string().regex(/^[0-9]+$/);
 
 export const PublishedJson = z.object({
