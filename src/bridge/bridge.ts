@@ -21,6 +21,7 @@ import {
 import { CHECKPOINT_CATEGORY, CheckpointLog, type BridgeCounts } from './checkpoint-log.js';
 import { LeaderTerm, type Takeover } from './leader-term.js';
 import { MessageBuffer, type HeardMessage } from './message-buffer.js';
+import { StandbyFollower } from './standby-follower.js';
 import type { SourceMessage } from './sources/source.js';
 
 /** This process's part in a bridge, as `bridge.status()` tells it. */
@@ -61,6 +62,7 @@ export class Bridge {
   private readonly options: ResolvedBridgeOptions;
   private readonly buffer: MessageBuffer;
   private readonly checkpoints: CheckpointLog;
+  private readonly follower: StandbyFollower;
   private readonly leader: { holder: string; host: string; pid: number };
   private elector: LeaderElector | undefined;
   private term: LeaderTerm | undefined;
@@ -82,6 +84,13 @@ export class Bridge {
     this.options = resolveBridgeOptions(options);
     this.buffer = new MessageBuffer(this.options);
     this.checkpoints = new CheckpointLog(millrace, this.options.name);
+    this.follower = new StandbyFollower(
+      this.checkpoints,
+      this.buffer,
+      Math.min(1000, Math.max(100, Math.floor(this.options.leaseMs / 2))),
+      () => this.state === 'running' && this.term === undefined,
+      () => this.relieve(),
+    );
     this.leader = { holder: '', host: hostname(), pid: process.pid };
   }
 
@@ -105,12 +114,31 @@ export class Bridge {
       connection: (state, error) => this.sourceState(state, error),
     });
     this.sourceUp = true;
-    const elector = provider.leases.elector(`bridge:${this.options.name}`, {
+    this.follower.start();
+    await this.campaign();
+  }
+
+  /** Campaigns for the lease; only a process whose subscription is up does. */
+  private async campaign(): Promise<void> {
+    const leases = this.millrace.provider.leases;
+    if (this.elector !== undefined || leases === undefined || this.state !== 'running') return;
+    const elector = leases.elector(`bridge:${this.options.name}`, {
       ttlMs: this.options.leaseMs,
       intervalMs: this.options.campaignIntervalMs,
     });
     this.elector = elector;
     await elector.start((leadership) => this.lead(leadership));
+  }
+
+  /**
+   * Steps down and stops campaigning: a process that cannot hear the source
+   * must not append for it, and a standby that still hears it appends what
+   * this one missed.
+   */
+  private async withdraw(): Promise<void> {
+    const elector = this.elector;
+    this.elector = undefined;
+    await elector?.stop();
   }
 
   /**
@@ -121,10 +149,17 @@ export class Bridge {
     if (this.state !== 'running') return;
     this.state = 'stopped';
     const deadline = Date.now() + graceMs;
-    while (this.term !== undefined && this.buffer.unappended > 0 && Date.now() < deadline) {
+    // Only while the log takes appends: one that fails would hold the stop for nothing.
+    while (
+      this.term !== undefined &&
+      this.logError === undefined &&
+      this.buffer.unappended > 0 &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await this.elector?.stop();
+    this.follower.stop();
+    await this.withdraw();
     await this.term?.stop();
     this.term = undefined;
     await this.options.source.close();
@@ -186,6 +221,13 @@ export class Bridge {
 
   private sourceState(state: 'up' | 'down', error?: Error): void {
     this.sourceUp = state === 'up';
+    const changed = state === 'up' ? this.campaign() : this.withdraw();
+    changed.catch((failure: unknown) =>
+      this.logger.warn(
+        { bridge: this.options.name, ...errorFields(failure) },
+        'bridge could not change its candidacy',
+      ),
+    );
     if (state === 'down') {
       this.logger.warn(
         {
@@ -244,13 +286,18 @@ export class Bridge {
 
   private appended(batch: readonly HeardMessage[]): void {
     this.counts.appended += batch.length;
+    this.buffer.trim(Date.now());
+    this.relieve();
+    this.signals.emit('appended', batch.length);
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) this.prune();
+  }
+
+  /** Reads from the source again once the buffer is back within its bound. */
+  private relieve(): void {
     if (this.blocked && this.buffer.bytes <= this.options.bufferBytes) {
       this.blocked = false;
       this.options.source.resume();
     }
-    this.buffer.trim(Date.now());
-    this.signals.emit('appended', batch.length);
-    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) this.prune();
   }
 
   private deposed(term: LeaderTerm): void {

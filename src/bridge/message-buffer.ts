@@ -1,10 +1,10 @@
 /**
  * What a bridge process has heard, oldest first, within a bound on memory.
- * A standby keeps the last `keepMs` of messages, so that if it becomes the
- * leader it can append what its predecessor may not have. The leader keeps
- * the same, plus every message it has not appended yet: those leave only
- * when appended, or, when the bound is reached while the log cannot take
- * them, as the full-buffer policy says.
+ * A message known to be in the log (the leader appended it, or a standby
+ * saw it in the leader's checkpoint) is kept `keepMs`, so that a new leader
+ * can tell where its predecessor stopped. A message not known to be in the
+ * log leaves only once it is, or, when the bound is reached (the log cannot
+ * take messages), as the full-buffer policy says, counted.
  */
 import { createHash } from 'node:crypto';
 import type { FullBufferPolicy } from './bridge-options.js';
@@ -28,9 +28,9 @@ export interface HeardMessage {
  * times (see resumePoint).
  */
 export function messageHash(channel: string, bytes: Uint8Array): string {
+  // The channel's length first: no channel and bytes can pass for another pair.
   return createHash('sha1')
-    .update(channel)
-    .update('\n')
+    .update(`${channel.length}:${channel}`)
     .update(bytes)
     .digest('base64url')
     .slice(0, 16);
@@ -52,8 +52,12 @@ export class MessageBuffer {
   private head = 0;
   private heldBytes = 0;
   private nextSeq = 0;
-  /** Leading: the first seq not yet appended. Undefined: a standby, which appends nothing. */
-  private unappendedFrom: number | undefined;
+  /**
+   * The first seq not known to be in the log: a leader moves it as its
+   * batches land, a standby as it reads the leader's checkpoints.
+   */
+  private unappendedFrom = 0;
+  private leading = false;
 
   constructor(
     private readonly options: {
@@ -76,9 +80,8 @@ export class MessageBuffer {
     return this.heldBytes;
   }
 
-  /** Messages waiting for the leader's append (0 on a standby). */
+  /** Messages not known to be in the log. */
   get unappended(): number {
-    if (this.unappendedFrom === undefined) return 0;
     const first = this.entries[this.head];
     return first === undefined ? 0 : this.nextSeq - Math.max(this.unappendedFrom, first.seq);
   }
@@ -104,7 +107,7 @@ export class MessageBuffer {
       const oldest = this.entries[this.head];
       if (oldest === undefined) break;
       const over = this.heldBytes > this.options.bufferBytes;
-      const appended = this.unappendedFrom === undefined || oldest.seq < this.unappendedFrom;
+      const appended = oldest.seq < this.unappendedFrom;
       if (appended) {
         if (!over && now - oldest.receivedAt <= this.options.keepMs) break;
       } else {
@@ -124,28 +127,35 @@ export class MessageBuffer {
     return this.entries.slice(this.head);
   }
 
+  /** Index in held() of the first message not known to be in the log. */
+  get firstUnappendedIndex(): number {
+    const first = this.entries[this.head];
+    return first === undefined ? 0 : Math.max(0, this.unappendedFrom - first.seq);
+  }
+
   /** Becomes the leader: every message after `seq` is to be appended (-1: all held). */
   lead(afterSeq: number): void {
+    this.leading = true;
     this.unappendedFrom = afterSeq + 1;
   }
 
-  /** A standby again: nothing is to be appended. */
+  /** A standby again: it appends nothing, and keeps what it has not seen in the log. */
   follow(): void {
-    this.unappendedFrom = undefined;
+    this.leading = false;
   }
 
   /** Up to `max` of the messages not yet appended, oldest first. */
   nextBatch(max: number): HeardMessage[] {
     const from = this.unappendedFrom;
     const first = this.entries[this.head];
-    if (from === undefined || first === undefined) return [];
+    if (!this.leading || first === undefined) return [];
     const start = this.head + Math.max(0, from - first.seq);
     return this.entries.slice(start, Math.min(start + max, this.entries.length));
   }
 
   /** The messages up to `seq` are in the log. */
   appendedThrough(seq: number): void {
-    if (this.unappendedFrom !== undefined && seq >= this.unappendedFrom) {
+    if (seq >= this.unappendedFrom) {
       this.unappendedFrom = seq + 1;
     }
   }

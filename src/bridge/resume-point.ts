@@ -7,9 +7,10 @@
  * wins, and arrival time breaks ties between runs of identical messages.
  *
  * What it cannot tell apart: a run of messages identical in channel and
- * bytes, repeated with nothing else between them, heard within the clock
- * difference of the two processes. Then it may resume one repeat early or
- * late (one duplicate or one loss). When none of the tail is held (the new
+ * bytes, repeated with nothing else between them, heard closer together
+ * than the clocks of the two processes differ. Then it may resume early or
+ * late by as many repeats as fit in that difference (as many duplicates or
+ * losses). When none of the tail is held (the new
  * leader subscribed later, or let it go), arrival time alone decides:
  * whatever was heard after the predecessor's last append is appended.
  */
@@ -35,10 +36,31 @@ export function resumePoint(
 ): ResumePoint {
   const last = tail.at(-1);
   if (last === undefined) return { index: -1, aligned: true };
+  const found = lastAppended(held, tail, 0);
+  if (found >= 0) return { index: found, aligned: true };
+  let index = -1;
+  while (index + 1 < held.length && (held[index + 1] as HeardMessage).receivedAt <= last.at) {
+    index += 1;
+  }
+  return { index, aligned: false };
+}
+
+/**
+ * The index in `held` (at or after `from`) of the last message of `tail`,
+ * found by identity: the longest run matching the tail wins, the closest
+ * arrival time breaks ties; -1 when it is not held there.
+ */
+export function lastAppended(
+  held: readonly HeardMessage[],
+  tail: readonly TailEntry[],
+  from: number,
+): number {
+  const last = tail.at(-1);
+  if (last === undefined) return -1;
   let best = -1;
   let bestRun = 0;
   let bestSkew = Infinity;
-  for (let i = held.length - 1; i >= 0; i -= 1) {
+  for (let i = held.length - 1; i >= from; i -= 1) {
     if ((held[i] as HeardMessage).hash !== last.hash) continue;
     let run = 1;
     while (
@@ -55,10 +77,5 @@ export function resumePoint(
       bestSkew = skew;
     }
   }
-  if (best >= 0) return { index: best, aligned: true };
-  let index = -1;
-  while (index + 1 < held.length && (held[index + 1] as HeardMessage).receivedAt <= last.at) {
-    index += 1;
-  }
-  return { index, aligned: false };
+  return best;
 }

@@ -153,10 +153,16 @@ export class PacedPublisher {
   private timer: NodeJS.Timeout | undefined;
   private done: (() => void) | undefined;
 
+  private readonly pad: string;
+
   constructor(
     private readonly channel: string,
     private readonly perSecond: number,
-  ) {}
+    /** Characters of padding in each message, to make it this much larger. */
+    padding = 0,
+  ) {
+    this.pad = padding === 0 ? '' : `,"pad":"${'x'.repeat(padding)}"`;
+  }
 
   /** Resolves once `total` messages are out. */
   run(total: number): Promise<void> {
@@ -170,7 +176,7 @@ export class PacedPublisher {
         );
         const pipeline = this.client.pipeline();
         for (let seq = this.published.length; seq < due; seq++) {
-          pipeline.publish(this.channel, `{"seq":${seq}}`);
+          pipeline.publish(this.channel, `{"seq":${seq}${this.pad}}`);
           this.published.push({ seq, at: performance.now() });
         }
         void pipeline.exec();

@@ -5,9 +5,11 @@ import { Redis } from 'ioredis';
 export function createSubscriber(
   url: string,
   reconnectMs: { readonly first: number; readonly max: number },
+  connectionName: string,
 ): Redis {
   return new Redis(url, {
     lazyConnect: true,
+    connectionName,
     // A subscriber has nothing to replay: commands wait for the reconnect.
     maxRetriesPerRequest: null,
     retryStrategy: (times) =>
