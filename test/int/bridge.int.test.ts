@@ -7,6 +7,9 @@
  * without the fence is refused.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +21,7 @@ import {
   deadLetter,
   Millrace,
   natsSubjects,
+  pglite,
   postgres,
   redisPubSub,
   type Event,
@@ -252,6 +256,27 @@ describe('a bridge from NATS core subjects', () => {
     } finally {
       await millrace.close();
       await dropPrefix(prefix);
+    }
+  });
+});
+
+describe('embedded PGlite', () => {
+  it('hosts a bridge in its one process', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'millrace-bridge-'));
+    try {
+      const millrace = await Millrace.open({
+        provider: pglite({ dataDir }),
+        logger: recordingLogger(),
+      });
+      open.push(millrace);
+      const { bridge, channel } = await leadingBridge(millrace);
+      await publisher.publish(channel, 'embedded');
+      await waitFor(() => bridge.status().appended === 1, 'one appended');
+      const [event] = await readAll(millrace, 'reading');
+      expect(bridgedBytes(event as Event).toString()).toBe('embedded');
+      await millrace.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

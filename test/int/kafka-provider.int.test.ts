@@ -14,7 +14,9 @@ import {
   ConnectionError,
   Millrace,
   ValidationError,
+  UnsupportedError,
   kafka,
+  redisPubSub,
   type Event,
 } from '../../src/index.js';
 import { kafkaBrokers } from '../support/kafka.js';
@@ -39,6 +41,19 @@ afterEach(async () => {
 });
 
 describe('kafka provider', () => {
+  it('refuses an ingress bridge: no expected versions to fence it with', async () => {
+    const millrace = await open(newPrefix());
+    const bridge = millrace.bridge({
+      name: 'ingress',
+      source: redisPubSub({ url: 'redis://127.0.0.1:6379', channels: ['never-subscribed'] }),
+      to: 'reading',
+    });
+    const refused = await bridge.start().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(UnsupportedError);
+    expect(refused).toMatchObject({ reason: 'bridge_unsupported' });
+    expect(bridge.status().role).toBe('stopped');
+  });
+
   it('starts a consumer at each partition’s own end with startFrom: end', async () => {
     const millrace = await open(newPrefix());
     await millrace.publishBatch(

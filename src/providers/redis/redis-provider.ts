@@ -66,7 +66,7 @@ export class RedisProvider implements Provider<never> {
   readonly delayed: DelayedEvents<never>;
   /** Per partition, never past a category consumer's position there (redis-retention.ts). */
   readonly retention: RedisRetention;
-  readonly leases: NamedLeases;
+  readonly leases: NamedLeases | undefined;
   private readonly scheduled: RedisScheduledEvents;
   private closing: Promise<void> | undefined;
 
@@ -107,16 +107,21 @@ export class RedisProvider implements Provider<never> {
       tickMs: options.allocatorTickMs,
       logger,
     });
-    this.leases = {
-      elector: (name, timing) =>
-        new RedisLeaseElector(connection, keys, {
-          ...electorOptions,
-          ...timing,
-          holder: `${electorOptions.holder}:${randomUUID().slice(0, 8)}`,
-          lease: namedLease(name),
-          announceResign: false,
-        }),
-    };
+    // Named leases serve work fenced by one atomic append across streams (the bridge's batch
+    // and its checkpoint): on a cluster those streams may live on different nodes, so none.
+    this.leases =
+      options.nodes === undefined
+        ? {
+            elector: (name, timing) =>
+              new RedisLeaseElector(connection, keys, {
+                ...electorOptions,
+                ...timing,
+                holder: `${electorOptions.holder}:${randomUUID().slice(0, 8)}`,
+                lease: namedLease(name),
+                announceResign: false,
+              }),
+          }
+        : undefined;
     this.scheduled = new RedisScheduledEvents(connection, keys, categories, this.log);
     this.delayed = {
       store: this.scheduled,
