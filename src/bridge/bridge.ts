@@ -262,6 +262,7 @@ export class Bridge {
         events: {
           tookOver: (takeover) => this.tookOver(takeover),
           appended: (batch) => this.appended(batch),
+          refused: (messages, error) => this.refused(messages, error),
           logFailed: (error) => this.logFailed(error),
           logRecovered: () => this.logRecovered(),
           deposed: () => this.deposed(term),
@@ -290,6 +291,20 @@ export class Bridge {
     this.relieve();
     this.signals.emit('appended', batch.length);
     if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) this.prune();
+  }
+
+  private refused(messages: readonly HeardMessage[], error: Error): void {
+    this.counts.dropped += messages.length;
+    this.logger.error(
+      {
+        bridge: this.options.name,
+        dropped: messages.length,
+        channels: [...new Set(messages.map((m) => m.channel))],
+        bytes: messages.map((m) => m.bytes.byteLength),
+        ...errorFields(error),
+      },
+      'bridge dropped messages the log cannot store as events',
+    );
   }
 
   /** Reads from the source again once the buffer is back within its bound. */

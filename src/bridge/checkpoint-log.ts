@@ -27,7 +27,7 @@ export interface BridgeCounts {
   readonly appended: number;
   /** Messages it held at a takeover that its predecessor's last batch had appended. */
   readonly deduplicated: number;
-  /** Messages it let go unappended because the buffer was full (`drop-oldest`). */
+  /** Messages it let go unappended: the buffer was full (`drop-oldest`), or the log cannot store them (too large). */
   readonly dropped: number;
 }
 
@@ -88,6 +88,11 @@ export class CheckpointLog {
     name: string,
   ) {
     this.stream = checkpointStream(name);
+  }
+
+  /** The largest event the log takes. */
+  get maxEventBytes(): number {
+    return this.millrace.maxEventBytes;
   }
 
   /** The newest checkpoint, reading on from where the last call stopped. */

@@ -7,7 +7,8 @@
  * term at once.
  */
 import type { Leadership } from '../core/contracts/elector.js';
-import type { EventInput } from '../core/event.js';
+import { ValidationError } from '../core/errors.js';
+import { prepareEvent, type EventInput } from '../core/event.js';
 import type { ResolvedBridgeOptions } from './bridge-options.js';
 import { bridgedEvent } from './bridged-message.js';
 import {
@@ -23,6 +24,8 @@ import { resumePoint, type TailEntry } from './resume-point.js';
 export interface TermEvents {
   tookOver(takeover: Takeover): void;
   appended(messages: readonly HeardMessage[]): void;
+  /** Messages the log refused as events (too large): let go. */
+  refused(messages: readonly HeardMessage[], error: ValidationError): void;
   /** The log refused or failed an append; it is tried again. */
   logFailed(error: unknown): void;
   logRecovered(): void;
@@ -139,7 +142,8 @@ export class LeaderTerm {
   /** Appends one batch, trying again until it lands; false if deposed or stopped. */
   private async appendBatch(batch: readonly HeardMessage[]): Promise<boolean> {
     const { options, checkpoints, events } = this.context;
-    const inputs: EventInput[] = batch.map((message) => bridgedEvent(message, options));
+    let inputs: EventInput[] = batch.map((message) => bridgedEvent(message, options));
+    let stored = batch;
     const tail = [...this.tail, ...batch.map((m) => ({ hash: m.hash, at: m.receivedAt }))].slice(
       -TAIL_LENGTH,
     );
@@ -157,9 +161,22 @@ export class LeaderTerm {
         this.version += 1;
         this.tail = tail;
         this.context.buffer.appendedThrough((batch.at(-1) as HeardMessage).seq);
-        events.appended(batch);
+        events.appended(stored);
         return true;
       } catch (error) {
+        if (error instanceof ValidationError) {
+          // A message the log can never store (too large) would hold the batch forever: it goes, counted.
+          const refused = inputs.flatMap((input, i) => (storable(input, checkpoints) ? [] : [i]));
+          if (refused.length > 0) {
+            events.refused(
+              refused.map((i) => stored[i] as HeardMessage),
+              error,
+            );
+            inputs = inputs.filter((_, i) => !refused.includes(i));
+            stored = stored.filter((_, i) => !refused.includes(i));
+            continue;
+          }
+        }
         events.logFailed(error);
         if (this.stopped) return false;
         await this.pause(attempt);
@@ -195,5 +212,15 @@ export class LeaderTerm {
         resolve();
       };
     });
+  }
+}
+
+/** Whether the log would take `input` as an event (the same checks a publish makes). */
+function storable(input: EventInput, checkpoints: CheckpointLog): boolean {
+  try {
+    prepareEvent(input, checkpoints.maxEventBytes);
+    return true;
+  } catch {
+    return false;
   }
 }

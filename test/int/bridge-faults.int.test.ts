@@ -37,7 +37,7 @@ async function openMemory(): Promise<Millrace> {
 function bridgeOn(
   millrace: Millrace,
   channel: string,
-  extra: { whenFull?: FullBufferPolicy; connectionName?: string } = {},
+  extra: { whenFull?: FullBufferPolicy; connectionName?: string; bufferBytes?: number } = {},
 ): Bridge {
   return millrace.bridge({
     name: 'faults',
@@ -51,7 +51,7 @@ function bridgeOn(
     // Renewed only after 20 s: the leader stays one while its log is gone.
     leaseMs: 60_000,
     campaignIntervalMs: 50,
-    bufferBytes: 1024,
+    bufferBytes: extra.bufferBytes ?? 1024,
     keepMs: 0,
     whenFull: extra.whenFull,
   });
@@ -122,6 +122,28 @@ describe('a full buffer while the log is unreachable', () => {
     const error = await failed;
     expect(error).toMatchObject({ code: 'overloaded', reason: 'bridge_buffer_full' });
     await waitFor(() => bridge.status().role === 'stopped', 'the bridge to stop');
+  });
+});
+
+describe('a message too large for the log', () => {
+  it('is let go and counted, and the messages after it land', async () => {
+    const logger = recordingLogger();
+    const millrace = await Millrace.open({ provider: memory(), logger, maxEventBytes: 2048 });
+    open.push(millrace);
+    const channel = `ch-${randomUUID()}`;
+    // Room for it in the buffer: it is the log that refuses it.
+    const bridge = bridgeOn(millrace, channel, { bufferBytes: 1024 * 1024 });
+    await bridge.start();
+    await waitFor(() => bridge.status().takeovers === 1, 'the takeover');
+    await publisher.publish(channel, 'x'.repeat(4096));
+    await publisher.publish(channel, 'small');
+    await waitFor(() => bridge.status().appended === 1, 'the small one appended');
+    expect(bridge.status()).toMatchObject({ received: 2, appended: 1, dropped: 1 });
+    const page = await millrace.read({ sequence: { category: 'reading' } });
+    expect(page.events.map((e) => e.data)).toEqual(['small']);
+    expect(logger.lines.map((l) => l.message)).toContain(
+      'bridge dropped messages the log cannot store as events',
+    );
   });
 });
 
