@@ -140,7 +140,7 @@ export function bridgeCommand(program: Command): void {
         .argParser(choice<StreamChoice>(['message', 'channel']))
         .default('message'),
     )
-    .option('--subject <subject>', 'the events subject (default: from the channel)')
+    .option('--subject <subject>', "the events' subject (default: from the channel)")
     .option(
       '--lease-ms <ms>',
       'a silent leader is replaced after this long',
@@ -149,7 +149,14 @@ export function bridgeCommand(program: Command): void {
     )
     .option('--max-batch <n>', 'the most messages in one append', integer(1, 10_000), 1000)
     .option('--buffer-mb <n>', 'memory for messages held, in MiB', integer(1, 1_048_576), 64)
-    .option('--keep <delay>', 'how long heard messages are kept for a takeover', delay, 30_000)
+    .addOption(
+      new Option(
+        '--keep <delay>',
+        'how long messages known to be in the log are kept for a takeover',
+      )
+        .argParser(delay)
+        .default(30_000, '30s'),
+    )
     .addOption(
       new Option('--when-full <policy>', 'when the log cannot take messages and the buffer is full')
         .argParser(choice<FullBufferPolicy>(['drop-oldest', 'block', 'crash']))
