@@ -48,11 +48,12 @@ function flush(sent?: () => void): void {
   latencies = [];
 }
 
-let dying = false;
+/** `dying` from a `die` message until the first job that hangs, which ends the process. */
+let fate: 'working' | 'dying' | 'ending' = 'working';
 /** A job started after `die`: it never finishes; the first one ends the process. */
 function hang(): Promise<void> {
-  if (dying) {
-    dying = false;
+  if (fate === 'dying') {
+    fate = 'ending';
     clearInterval(flusher);
     flush(() => process.kill(process.pid, 'SIGKILL'));
   }
@@ -69,18 +70,13 @@ try {
     latencies.push(latencyOf(job) ?? null);
     if (ns.length >= 2000) flush();
   });
-  let hanging = false;
-  const handler = (job: Job) => {
-    if (!hanging) return handle(job);
-    return hang();
-  };
+  const handler = (job: Job) => (fate === 'working' ? handle(job) : hang());
   let stop: (() => Promise<void>) | undefined;
   process.on('message', (message: ToWorker) => {
     void (async () => {
       try {
         if (message.type === 'die') {
-          dying = true;
-          hanging = true;
+          fate = 'dying';
         } else if (message.type === 'go') {
           stop = await system.work(args.concurrency, handler);
           send({ type: 'working' });

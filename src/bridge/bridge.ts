@@ -63,7 +63,6 @@ export class Bridge {
   private readonly buffer: MessageBuffer;
   private readonly checkpoints: CheckpointLog;
   private readonly follower: StandbyFollower;
-  private readonly leader: { holder: string; host: string; pid: number };
   private elector: LeaderElector | undefined;
   private term: LeaderTerm | undefined;
   private leadership: Leadership | undefined;
@@ -91,7 +90,6 @@ export class Bridge {
       () => this.state === 'running' && this.term === undefined,
       () => this.relieve(),
     );
-    this.leader = { holder: '', host: hostname(), pid: process.pid };
   }
 
   get name(): string {
@@ -252,19 +250,17 @@ export class Bridge {
       if (previous !== undefined) this.signals.emit('standby');
       return;
     }
-    this.leader.holder = leadership.holder;
     const term = new LeaderTerm(
       {
         options: this.options,
         buffer: this.buffer,
         checkpoints: this.checkpoints,
-        leader: { ...this.leader },
+        leader: { holder: leadership.holder, host: hostname(), pid: process.pid },
         events: {
           tookOver: (takeover) => this.tookOver(takeover),
           appended: (batch) => this.appended(batch),
           refused: (messages, error) => this.refused(messages, error),
           logFailed: (error) => this.logFailed(error),
-          logRecovered: () => this.logRecovered(),
           deposed: () => this.deposed(term),
           counts: () => ({ ...this.counts }),
         },
@@ -278,6 +274,7 @@ export class Bridge {
   }
 
   private tookOver(takeover: Takeover): void {
+    this.logLanded();
     this.takeovers += 1;
     this.counts.deduplicated += takeover.deduplicated;
     if (!takeover.aligned) this.unaligned += 1;
@@ -286,6 +283,7 @@ export class Bridge {
   }
 
   private appended(batch: readonly HeardMessage[]): void {
+    this.logLanded();
     this.counts.appended += batch.length;
     this.buffer.trim(Date.now());
     this.relieve();
@@ -338,7 +336,9 @@ export class Bridge {
     this.logError = message;
   }
 
-  private logRecovered(): void {
+  /** A write landed: the log takes appends again, whatever failed before (a takeover or a batch). */
+  private logLanded(): void {
+    if (this.logError === undefined) return;
     this.logError = undefined;
     this.logger.info({ bridge: this.options.name }, 'bridge appends again');
   }

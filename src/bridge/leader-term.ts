@@ -28,7 +28,6 @@ export interface TermEvents {
   refused(messages: readonly HeardMessage[], error: ValidationError): void;
   /** The log refused or failed an append; it is tried again. */
   logFailed(error: unknown): void;
-  logRecovered(): void;
   /** A newer leader has written: this term is over. */
   deposed(): void;
   counts(): BridgeCounts;
@@ -115,7 +114,7 @@ export class LeaderTerm {
         this.tail = [...(previous?.tail ?? [])];
         const fenced = await checkpoints.append(
           [],
-          this.checkpoint('term', 0, []),
+          this.checkpoint('term', 0),
           latest?.version ?? -1,
         );
         if (!fenced) {
@@ -152,7 +151,6 @@ export class LeaderTerm {
     for (let attempt = 0; ; attempt += 1) {
       try {
         const landed = await checkpoints.append(inputs, checkpoint, this.version);
-        if (attempt > 0) events.logRecovered();
         if (!landed) {
           this.stopped = true;
           events.deposed();
@@ -166,14 +164,14 @@ export class LeaderTerm {
       } catch (error) {
         if (error instanceof ValidationError) {
           // A message the log can never store (too large) would hold the batch forever: it goes, counted.
-          const refused = inputs.flatMap((input, i) => (storable(input, checkpoints) ? [] : [i]));
-          if (refused.length > 0) {
+          const keep = inputs.map((input) => storable(input, checkpoints));
+          if (keep.includes(false)) {
             events.refused(
-              refused.map((i) => stored[i] as HeardMessage),
+              stored.filter((_, i) => !keep[i]),
               error,
             );
-            inputs = inputs.filter((_, i) => !refused.includes(i));
-            stored = stored.filter((_, i) => !refused.includes(i));
+            inputs = inputs.filter((_, i) => keep[i]);
+            stored = stored.filter((_, i) => keep[i]);
             continue;
           }
         }
@@ -184,7 +182,8 @@ export class LeaderTerm {
     }
   }
 
-  private checkpoint(kind: Checkpoint['kind'], count: number, tail: TailEntry[]): Checkpoint {
+  private checkpoint(kind: Checkpoint['kind'], count: number, tail = this.tail): Checkpoint {
+    const counts = this.context.events.counts();
     return {
       kind,
       term: this.leadership.term,
@@ -192,11 +191,9 @@ export class LeaderTerm {
       since: this.since,
       batch: this.batch,
       count,
-      tail: kind === 'term' ? this.tail : tail,
+      tail,
       // As they will be once this batch lands: the status read from it is current.
-      counts: (({ appended, ...rest }) => ({ ...rest, appended: appended + count }))(
-        this.context.events.counts(),
-      ),
+      counts: { ...counts, appended: counts.appended + count },
     };
   }
 

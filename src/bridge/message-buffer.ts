@@ -122,9 +122,9 @@ export class MessageBuffer {
     return { dropped, full: false };
   }
 
-  /** Every message held, oldest first (for a new leader to compare with the log). */
-  held(): readonly HeardMessage[] {
-    return this.entries.slice(this.head);
+  /** Every message held from index `from` on (0: all), oldest first, to compare with the log. */
+  held(from = 0): readonly HeardMessage[] {
+    return this.entries.slice(this.head + from);
   }
 
   /** Index in held() of the first message not known to be in the log. */

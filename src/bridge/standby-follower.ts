@@ -6,7 +6,7 @@
  * on memory, where the full-buffer policy counts what goes. So a log that
  * stays unreachable costs a bounded, counted loss, never a silent one.
  */
-import type { CheckpointLog } from './checkpoint-log.js';
+import { TAIL_LENGTH, type CheckpointLog } from './checkpoint-log.js';
 import type { HeardMessage, MessageBuffer } from './message-buffer.js';
 import { lastAppended } from './resume-point.js';
 
@@ -40,10 +40,9 @@ export class StandbyFollower {
     try {
       const latest = await this.checkpoints.latest();
       if (latest === undefined || !this.following()) return;
-      const held = this.buffer.held();
-      // Only the part not yet known to be in the log is searched.
-      const from = Math.max(0, this.buffer.firstUnappendedIndex - 1);
-      const index = lastAppended(held, latest.checkpoint.tail, from);
+      // Only the part not yet known to be in the log, with a tail's worth before it for the runs.
+      const held = this.buffer.held(Math.max(0, this.buffer.firstUnappendedIndex - TAIL_LENGTH));
+      const index = lastAppended(held, latest.checkpoint.tail, 0);
       if (index >= 0) this.buffer.appendedThrough((held[index] as HeardMessage).seq);
       this.buffer.trim(Date.now());
       this.progressed();

@@ -24,8 +24,6 @@ import { cliLogger, logLevel } from './logger.js';
 import { findLiveServer } from './server-file.js';
 import { withoutCredentials } from '../util/without-credentials.js';
 
-export { withoutCredentials };
-
 export const DEFAULT_DATA_DIR = '.millrace';
 
 export interface DatabaseOptions {

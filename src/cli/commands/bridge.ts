@@ -3,7 +3,7 @@
  * (run it in as many processes as you want standbys), and
  * `millrace bridge status`: who leads a bridge, in which term, and its counts.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Bridge } from '../../bridge/bridge.js';
 import type { BridgeStatus } from '../../bridge/bridge-status.js';
 import type { FullBufferPolicy, StreamChoice } from '../../bridge/bridge-options.js';
@@ -55,15 +55,6 @@ function sourceOf(options: RunOptions): BridgeSource {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function choice<T extends string>(allowed: readonly T[]): (text: string) => T {
-  return (text) => {
-    if (!(allowed as readonly string[]).includes(text)) {
-      throw new InvalidArgumentError(`use ${allowed.join(', ')}`);
-    }
-    return text as T;
-  };
-}
 
 /** One line per change of role, as text or JSON (for scripts that watch it). */
 function report(bridge: Bridge, json: boolean): void {
@@ -137,7 +128,7 @@ export function bridgeCommand(program: Command): void {
     .option('--name <name>', 'the bridge: processes with one name elect one leader', 'default')
     .addOption(
       new Option('--streams <choice>', 'message: a stream per message; channel: one per channel')
-        .argParser(choice<StreamChoice>(['message', 'channel']))
+        .choices(['message', 'channel'])
         .default('message'),
     )
     .option('--subject <subject>', "the events' subject (default: from the channel)")
@@ -159,7 +150,7 @@ export function bridgeCommand(program: Command): void {
     )
     .addOption(
       new Option('--when-full <policy>', 'when the log cannot take messages and the buffer is full')
-        .argParser(choice<FullBufferPolicy>(['drop-oldest', 'block', 'crash']))
+        .choices(['drop-oldest', 'block', 'crash'])
         .default('drop-oldest'),
     )
     .option('--json', 'print each change of role as a JSON line');

@@ -1,3 +1,4 @@
+import { withoutCredentials } from '../../util/without-credentials.js';
 import { shutdownSignal } from '../shutdown-signal.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +25,6 @@ import {
   DEFAULT_DATA_DIR,
   embeddedDataDir,
   openMillrace,
-  withoutCredentials,
   type DatabaseOptions,
 } from '../target.js';
 
